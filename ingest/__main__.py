@@ -1,0 +1,36 @@
+"""`python -m ingest [PATH ...] [--reset]`: index files and folders (default: corpus/)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from assistant.build import build_embedder
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+from ingest.pipeline import run_ingest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
+    parser.add_argument("--reset", action="store_true", help="delete the index and rebuild it")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        paths = args.paths or [settings.corpus_dir]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            print(f"Not found: {', '.join(missing)}. Give existing files or folders.", file=sys.stderr)
+            return 2
+        report = run_ingest(paths, settings, lambda: build_embedder(settings), reset=args.reset)
+    except AssistantError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    print(report.summary(), file=sys.stderr)
+    return 0 if report.usable else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

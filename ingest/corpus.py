@@ -1,0 +1,157 @@
+"""Find the files to index and turn each into a cleaned `Document` with its metadata.
+
+Metadata comes from `documents.json` in the file's folder when it has an entry for the
+file; otherwise from what the file says about itself (HTML title, PDF info, a first
+heading line, a "Last updated" line). Nothing is made up: a field nobody states is None.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import DocumentLoadError
+from assistant.models import Document, DocumentMeta
+from assistant.store import INDEX_FORMAT
+from ingest.cleaning import CleaningRules, clean_text
+from ingest.loaders import RawDocument, load_file
+
+METADATA_FILE = "documents.json"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What documents.json says about one file (empty for files it does not list)."""
+
+    fields: dict[str, Any]
+    rules: CleaningRules
+
+
+def find_files(paths: list[Path]) -> list[Path]:
+    """Every candidate file under the given paths, sorted; hidden files and metadata skipped."""
+    files: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            files.update(p for p in path.rglob("*") if p.is_file() and _wanted(p, path))
+        elif path.is_file():
+            files.add(path)
+    return sorted(files)
+
+
+def _wanted(path: Path, root: Path) -> bool:
+    relative = path.relative_to(root)
+    return path.name != METADATA_FILE and not any(part.startswith(".") for part in relative.parts)
+
+
+def read_entries(folder: Path) -> dict[str, Entry]:
+    """documents.json of a folder, by file name. A broken file is an error, not a silent skip."""
+    meta_path = folder / METADATA_FILE
+    if not meta_path.exists():
+        return {}
+    try:
+        data = json.loads(meta_path.read_text(encoding="utf-8"))
+        entries = {}
+        for item in data["documents"]:
+            cleaning = item.get("cleaning") or {}
+            rules = CleaningRules(
+                furniture=list(cleaning.get("furniture", [])),
+                strip=list(cleaning.get("strip", [])),
+                cut_from=list(cleaning.get("cut_from", [])),
+                drop_blocks=[(a, b) for a, b in cleaning.get("drop_blocks", [])],
+            )
+            entries[item["file"]] = Entry(fields=item, rules=rules)
+        return entries
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise DocumentLoadError(
+            f"{meta_path}: the metadata file is not valid ({exc}). Fix it; see README 'Adding documents'."
+        ) from exc
+
+
+def identify(path: Path, entry: Entry | None) -> tuple[str, str]:
+    """(doc_id, content hash) without parsing the file, to skip unchanged files quickly."""
+    fields = entry.fields if entry else {}
+    return fields.get("doc_id") or slugify(path.stem), _hash(path.read_bytes(), fields)
+
+
+def build_document(path: Path, entry: Entry | None) -> Document:
+    """Load, clean and describe one file. Raises DocumentLoadError if it has no usable text."""
+    raw = load_file(path)
+    fields = dict(entry.fields) if entry else {}
+    rules = entry.rules if entry else CleaningRules()
+    title = fields.get("title") or raw.found_meta.get("title") or ""
+    text, page_starts = _clean_pages(raw, title, rules)
+    if len(text.split()) < 5:
+        raise DocumentLoadError(f"{path.name}: no readable text was found after cleaning.")
+    doc_id, content_hash = identify(path, entry)
+    meta = DocumentMeta(
+        doc_id=doc_id,
+        title=title or _first_line(text) or path.stem,
+        publisher=fields.get("publisher"),
+        author=fields.get("author") or raw.found_meta.get("author"),
+        updated=fields["updated"] if "updated" in fields else find_updated(raw),
+        language=fields.get("language") or raw.found_meta.get("language") or "en",
+        url=fields.get("url"),
+    )
+    return Document(
+        meta=meta,
+        text=text,
+        source_path=str(path),
+        content_hash=content_hash,
+        page_starts=page_starts,
+    )
+
+
+def _clean_pages(raw: RawDocument, title: str, rules: CleaningRules) -> tuple[str, tuple[int, ...]]:
+    if len(raw.pages) == 1:
+        return clean_text(raw.pages[0], title, rules), ()
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for page in raw.pages:
+        starts.append(offset)
+        cleaned = clean_text(page, title, rules)
+        parts.append(cleaned)
+        offset += len(cleaned) + 2
+    return "\n\n".join(parts), tuple(starts)
+
+
+def _hash(data: bytes, fields: dict[str, Any]) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps(fields, sort_keys=True).encode())
+    digest.update(INDEX_FORMAT.encode())
+    return digest.hexdigest()
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "document"
+
+
+def _first_line(text: str) -> str:
+    first = text.split("\n", 1)[0].strip()
+    return first if len(first) <= 120 else ""
+
+
+_MONTHS = "january february march april may june july august september october november december".split()
+_UPDATED = re.compile(
+    r"(?:last\s+(?:updated|reviewed|modified)|updated|reviewed)\s*:?\s*"
+    r"(?:(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>[A-Za-z]+)\.?\s+(?:(?P<d2>\d{1,2}),?\s+)?(?P<year>\d{4})",
+    re.IGNORECASE,
+)
+
+
+def find_updated(raw: RawDocument) -> str | None:
+    """An ISO date from a 'Last updated July 25, 2007' or 'Last reviewed: March 2022' line."""
+    for page in raw.pages:
+        for match in _UPDATED.finditer(page):
+            month = match["month"].lower()
+            if month not in _MONTHS:
+                continue
+            day = match["d1"] or match["d2"]
+            iso = f"{match['year']}-{_MONTHS.index(month) + 1:02d}"
+            return f"{iso}-{int(day):02d}" if day else iso
+    return None

@@ -1,0 +1,153 @@
+"""Bring the index in line with the files: add new, replace changed, drop removed ones.
+
+Unchanged files are recognised by a hash of their bytes and metadata before anything is
+parsed or embedded, so a second run over the same corpus loads no model and takes about a
+second. A file that cannot be read is reported and skipped; its previously indexed version,
+if any, stays in the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.embedding import Embedder
+from assistant.errors import DocumentLoadError
+from assistant.models import Document
+from assistant.settings import Settings
+from assistant.store import ChromaStore, index_signature
+from ingest.chunking import chunk_document
+from ingest.corpus import Entry, build_document, find_files, identify, read_entries
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """(file name, reason) of files that could not be indexed."""
+    chunks_embedded: int = 0
+    documents_in_index: int = 0
+    seconds: float = 0.0
+
+    @property
+    def usable(self) -> bool:
+        """Something usable is indexed (the exit code is non-zero otherwise)."""
+        return self.documents_in_index > 0
+
+    def summary(self) -> str:
+        lines = [
+            f"Index: {self.documents_in_index} documents. This run: {len(self.added)} added, "
+            f"{len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {self.chunks_embedded} chunks embedded "
+            f"in {self.seconds:.1f} s."
+        ]
+        if self.failed:
+            lines.append(f"{len(self.failed)} file(s) could not be indexed:")
+            lines.extend(f"  - {reason}" for _, reason in self.failed)
+        return "\n".join(lines)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_ingest(
+    paths: list[Path],
+    settings: Settings,
+    make_embedder: Callable[[], Embedder],
+    reset: bool = False,
+    progress: Progress = _stderr,
+) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    store = ChromaStore(settings.index_dir, index_signature(settings), create=True, reset=reset)
+    indexed = store.documents()
+    embedder: Embedder | None = None
+    files = find_files(paths)
+    claimed: dict[str, Path] = {}
+    entries: dict[Path, dict[str, Entry]] = {}
+    for number, path in enumerate(files, start=1):
+        try:
+            entry = _entry_for(path, entries)
+            doc_id, content_hash = identify(path, entry)
+            _claim(claimed, doc_id, path)
+            old = indexed.get(doc_id)
+            if old is not None and old.content_hash == content_hash:
+                report.unchanged.append(doc_id)
+                continue
+            document = build_document(path, entry)
+        except (DocumentLoadError, OSError) as exc:
+            report.failed.append((path.name, _reason(path, exc)))
+            progress(f"[{number}/{len(files)}] skipped {_reason(path, exc)}")
+            continue
+        embedder = embedder or make_embedder()
+        count = _index_document(store, embedder, document, settings)
+        report.chunks_embedded += count
+        (report.updated if old is not None else report.added).append(doc_id)
+        progress(f"[{number}/{len(files)}] {doc_id}: {count} chunks indexed")
+    report.removed = _remove_missing(store, indexed, paths, progress)
+    current = store.documents()
+    store.record_corpus_hash(_corpus_hash(current))
+    report.documents_in_index = len(current)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _entry_for(path: Path, cache: dict[Path, dict[str, Entry]]) -> Entry | None:
+    if path.parent not in cache:
+        cache[path.parent] = read_entries(path.parent)
+    return cache[path.parent].get(path.name)
+
+
+def _claim(claimed: dict[str, Path], doc_id: str, path: Path) -> None:
+    if doc_id in claimed:
+        raise DocumentLoadError(
+            f"{path.name}: its document id '{doc_id}' is already used by {claimed[doc_id].name}. "
+            "Rename one of the files, or give it its own doc_id in documents.json."
+        )
+    claimed[doc_id] = path
+
+
+def _reason(path: Path, exc: Exception) -> str:
+    return str(exc) if isinstance(exc, DocumentLoadError) else f"{path.name}: could not be read ({exc})."
+
+
+def _index_document(store: ChromaStore, embedder: Embedder, document: Document, settings: Settings) -> int:
+    chunks = chunk_document(document, settings.chunk_max_chars)
+    sentence_spans = sorted({span for chunk in chunks for span in chunk.sentences})
+    chunk_vectors = embedder.embed_passages([c.embedding_text() for c in chunks])
+    sentence_vectors = embedder.embed_passages([document.text[s:e] for s, e in sentence_spans])
+    store.write_document(document, chunks, chunk_vectors, sentence_spans, sentence_vectors)
+    return len(chunks)
+
+
+def _remove_missing(
+    store: ChromaStore, indexed: dict[str, Document], paths: list[Path], progress: Progress
+) -> list[str]:
+    """Drop documents whose file was under a given path and no longer exists."""
+    roots = [p.resolve() for p in paths]
+    removed = []
+    for doc_id, document in indexed.items():
+        source = Path(document.source_path).resolve()
+        inside = any(source == root or root in source.parents for root in roots)
+        if inside and not source.exists():
+            store.remove_document(doc_id)
+            removed.append(doc_id)
+            progress(f"removed {doc_id} ({document.source_path} no longer exists)")
+    return removed
+
+
+def _corpus_hash(documents: dict[str, Document]) -> str:
+    digest = hashlib.sha256()
+    for doc_id in sorted(documents):
+        digest.update(f"{doc_id}:{documents[doc_id].content_hash}\n".encode())
+    return digest.hexdigest()
