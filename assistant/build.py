@@ -1,0 +1,35 @@
+"""Choose and build the implementations named in the settings.
+
+Heavy libraries (torch, sentence-transformers, chromadb) are imported here lazily, so
+`--help` and error messages stay fast.
+"""
+
+from __future__ import annotations
+
+from assistant.compose import ExtractiveAnswerer
+from assistant.core import Assistant
+from assistant.embedding import Embedder, HashEmbedder, MiniLMEmbedder
+from assistant.errors import ConfigError
+from assistant.retrieve import Retriever
+from assistant.settings import Settings
+from assistant.store import ChromaStore, index_signature
+
+EMBEDDERS = ("minilm", "hash")
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "minilm":
+        return MiniLMEmbedder(settings.embedding_model_path)
+    if settings.embedder == "hash":
+        return HashEmbedder()
+    raise ConfigError(
+        f"Unknown embedder '{settings.embedder}'. Set MSRA_EMBEDDER to one of: {', '.join(EMBEDDERS)}."
+    )
+
+
+def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Assistant:
+    """The assistant over the index in settings.index_dir (which must exist and match)."""
+    store = ChromaStore(settings.index_dir, index_signature(settings), create=False)
+    retriever = Retriever(store, embedder or build_embedder(settings), settings)
+    answerer = ExtractiveAnswerer(retriever, settings.max_quotes, settings.stale_after_days)
+    return Assistant(settings, retriever, answerer)

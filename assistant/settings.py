@@ -1,0 +1,71 @@
+"""Settings: the one place configuration is defined and the one reader of `os.environ`.
+
+Every field has a default and a one-line description. Settings are passed into
+constructors; nothing reads them as a global at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+
+ENV_PREFIX = "MSRA_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")
+    """Folder of source documents and their metadata file (documents.json)."""
+    index_dir: Path = Path(".index")
+    """Folder of the persistent Chroma store."""
+    embedder: str = "minilm"
+    """Which embedder to use: `minilm` (packaged all-MiniLM-L6-v2) or `hash` (tests only)."""
+    embedding_model_path: str = ""
+    """Path of a sentence-transformers model folder; empty means the packaged all-MiniLM-L6-v2."""
+    chunk_max_chars: int = 900
+    """Largest chunk body, in characters, before a section is split at sentence boundaries."""
+    top_k: int = 8
+    """How many passages retrieval returns (and `retrieved` lists)."""
+    dense_weight: float = 0.8
+    """Weight of dense similarity against the lexical (BM25) score in the fused passage score."""
+    abstain_below: float = 0.35
+    """Evidence score under which the assistant says the documents do not cover the question."""
+    abstain_dense_weight: float = 0.5
+    """Weight of dense similarity against word coverage in that evidence score."""
+    max_quotes: int = 3
+    """Most sentences (quote spans) an extractive answer uses."""
+    stale_after_days: int = 3 * 365
+    """Documents last updated longer ago than this are flagged as possibly out of date."""
+    max_question_chars: int = 2000
+    """Longest question accepted; longer input is `invalid`."""
+    host: str = "127.0.0.1"
+    """Address the app binds to; set 0.0.0.0 to open it to the network."""
+    port: int = 7860
+    """Port the app listens on."""
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Defaults, then `MSRA_<FIELD>` environment variables, then explicit overrides."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.name, raw, type(getattr(cls(), f.name)))
+        values.update(overrides)
+        return replace(cls(), **values)
+
+
+def _parse(name: str, raw: str, kind: type) -> Any:
+    try:
+        if kind is Path:
+            return Path(raw)
+        return kind(raw)
+    except ValueError as exc:
+        raise ConfigError(
+            f"Setting {ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}. "
+            "Fix or unset that environment variable."
+        ) from exc

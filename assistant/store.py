@@ -1,0 +1,275 @@
+"""The persistent index: a Chroma store on disk holding documents, chunks and sentences.
+
+Three collections:
+- `documents`: one record per document: its cleaned text (what offsets refer to),
+  metadata, and the content hash of the version that is current.
+- `chunks`: passages with their embeddings, for dense retrieval.
+- `sentences`: every quotable sentence with its embedding, for picking answer sentences.
+
+Writes are ordered so an interrupted run leaves the previous index usable: a changed
+document's new chunks are added under new ids, then its document record is switched to
+the new version, then the old chunks are deleted. Readers only trust chunks whose
+version matches the document record, so half-written versions are invisible.
+
+The `chunks` collection records how the index was built (`signature`); a store opened
+with another signature refuses to serve and says what to run. No Chroma object leaves
+this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.models import Chunk, Document, DocumentMeta
+from assistant.settings import Settings
+
+INDEX_FORMAT = "v1"
+"""Bump when cleaning or chunking changes what an index contains."""
+
+
+def index_signature(settings: Settings) -> dict[str, str | int]:
+    """How an index is built, from settings alone (no model needs loading to check it)."""
+    return {
+        "format": INDEX_FORMAT,
+        "embedder": settings.embedder,
+        "model_path": settings.embedding_model_path,
+        "chunk_max_chars": settings.chunk_max_chars,
+    }
+
+_META_FIELDS = ("title", "publisher", "author", "updated", "language", "url")
+
+
+class ChromaStore:
+    def __init__(
+        self, index_dir: Path, signature: dict[str, str | int], create: bool, reset: bool = False
+    ) -> None:
+        if not create and not (index_dir / "chroma.sqlite3").exists():
+            raise IndexMissingError(
+                f"No index found in {index_dir}/. Run `python -m ingest` (or `make ingest`) first."
+            )
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self._client = chromadb.PersistentClient(
+            path=str(index_dir),
+            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+        )
+        self.index_dir = index_dir
+        self.signature = {k: str(v) for k, v in signature.items()}
+        if reset:
+            for collection in self._client.list_collections():
+                self._client.delete_collection(collection.name)
+        self._open(create)
+
+    def _open(self, create: bool) -> None:
+        names = {c.name for c in self._client.list_collections()}
+        if not create and "chunks" not in names:
+            raise IndexMissingError(
+                f"The index in {self.index_dir}/ is empty. Run `python -m ingest` first."
+            )
+        if "chunks" in names:
+            self._check_signature(self._client.get_collection("chunks").metadata or {})
+        space = {"hnsw": {"space": "cosine"}}
+        meta = {"built_with": json.dumps(self.signature, sort_keys=True)}
+        self._documents = self._client.get_or_create_collection(
+            "documents", embedding_function=None, configuration=space  # type: ignore[arg-type]
+        )
+        self._chunks = self._client.get_or_create_collection(
+            "chunks", metadata=meta, embedding_function=None, configuration=space  # type: ignore[arg-type]
+        )
+        self._sentences = self._client.get_or_create_collection(
+            "sentences", embedding_function=None, configuration=space  # type: ignore[arg-type]
+        )
+
+    def _check_signature(self, metadata: dict[str, Any]) -> None:
+        built = json.loads(str(metadata.get("built_with", "{}")))
+        if built != self.signature:
+            differences = ", ".join(
+                f"{key}: index has {built.get(key)!r}, settings want {value!r}"
+                for key, value in sorted(self.signature.items())
+                if built.get(key) != value
+            )
+            raise IndexMismatchError(
+                f"The index in {self.index_dir}/ was built differently ({differences}). "
+                "Rebuild it with `python -m ingest --reset`."
+            )
+
+    # Reading
+
+    def documents(self) -> dict[str, Document]:
+        found = self._documents.get(include=["documents", "metadatas"])
+        docs = {}
+        for doc_id, text, meta in zip(
+            found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+        ):
+            docs[doc_id] = _document_from_record(doc_id, text or "", dict(meta or {}))
+        return docs
+
+    def chunks(self, documents: dict[str, Document]) -> list[Chunk]:
+        """Current chunks of the given documents, in document order."""
+        found = self._chunks.get(include=["documents", "metadatas"])
+        chunks = [
+            _chunk_from_record(cid, text or "", dict(meta or {}))
+            for cid, text, meta in zip(
+                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+            )
+            if _is_current(dict(meta or {}), documents)
+        ]
+        return sorted(chunks, key=lambda c: (c.doc_id, c.start))
+
+    def sentences(self, documents: dict[str, Document]) -> tuple[list[tuple[str, int, int]], np.ndarray]:
+        """(doc_id, start, end) of every current sentence, with their embeddings as rows."""
+        found = self._sentences.get(include=["metadatas", "embeddings"])
+        spans, rows = [], []
+        vectors = found["embeddings"] if found["embeddings"] is not None else []
+        for meta, vector in zip(found["metadatas"] or [], vectors, strict=True):
+            meta = dict(meta or {})
+            if _is_current(meta, documents):
+                spans.append((str(meta["doc_id"]), int(meta["start"]), int(meta["end"])))  # type: ignore[call-overload]
+                rows.append(vector)
+        matrix = np.asarray(rows, dtype=np.float32) if rows else np.zeros((0, 1), np.float32)
+        return spans, matrix
+
+    def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the n nearest chunks, nearest first."""
+        count = self._chunks.count()
+        if count == 0:
+            return []
+        found = self._chunks.query(
+            query_embeddings=[vector.tolist()], n_results=min(n, count), include=["distances"]
+        )
+        distances = (found["distances"] or [[]])[0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(found["ids"][0], distances, strict=True)]
+
+    # Writing
+
+    def write_document(
+        self,
+        document: Document,
+        chunks: list[Chunk],
+        chunk_vectors: np.ndarray,
+        sentence_spans: list[tuple[int, int]],
+        sentence_vectors: np.ndarray,
+    ) -> None:
+        version = document.content_hash
+        base = {"doc_id": document.doc_id, "version": version}
+        self._add(
+            self._chunks,
+            ids=[c.chunk_id for c in chunks],
+            vectors=chunk_vectors,
+            texts=[c.text for c in chunks],
+            metas=[{**base, **_chunk_record(c)} for c in chunks],
+        )
+        self._add(
+            self._sentences,
+            ids=[f"{document.doc_id}:{version[:10]}:s{s}-{e}" for s, e in sentence_spans],
+            vectors=sentence_vectors,
+            texts=[document.text[s:e] for s, e in sentence_spans],
+            metas=[{**base, "start": s, "end": e} for s, e in sentence_spans],
+        )
+        centroid = chunk_vectors.mean(axis=0) if len(chunk_vectors) else np.zeros(1)
+        norm = float(np.linalg.norm(centroid)) or 1.0
+        self._documents.upsert(
+            ids=[document.doc_id],
+            embeddings=[(centroid / norm).tolist()],
+            documents=[document.text],
+            metadatas=[_document_record(document, len(chunks))],
+        )
+        self._delete_stale(document.doc_id, version)
+
+    def remove_document(self, doc_id: str) -> None:
+        self._documents.delete(ids=[doc_id])
+        self._chunks.delete(where={"doc_id": doc_id})
+        self._sentences.delete(where={"doc_id": doc_id})
+
+    def record_corpus_hash(self, corpus_hash: str) -> None:
+        meta = dict(self._chunks.metadata or {})
+        meta["corpus_hash"] = corpus_hash
+        self._chunks.modify(metadata=meta)
+
+    def _delete_stale(self, doc_id: str, version: str) -> None:
+        stale = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": version}}]}
+        self._chunks.delete(where=stale)  # type: ignore[arg-type]
+        self._sentences.delete(where=stale)  # type: ignore[arg-type]
+
+    def _add(self, collection: Any, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict[str, Any]]) -> None:
+        for lo, hi in _batches(len(ids), self._client.get_max_batch_size()):
+            collection.upsert(
+                ids=ids[lo:hi],
+                embeddings=vectors[lo:hi].tolist(),
+                documents=texts[lo:hi],
+                metadatas=metas[lo:hi],
+            )
+
+
+def _batches(total: int, size: int) -> Iterator[tuple[int, int]]:
+    for lo in range(0, total, size):
+        yield lo, min(lo + size, total)
+
+
+def _is_current(meta: dict[str, Any], documents: dict[str, Document]) -> bool:
+    document = documents.get(str(meta.get("doc_id")))
+    return document is not None and document.content_hash == meta.get("version")
+
+
+def _chunk_record(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "start": chunk.start,
+        "end": chunk.end,
+        "section": chunk.section,
+        "page": chunk.page if chunk.page is not None else -1,
+        "sentences": json.dumps(chunk.sentences),
+    }
+
+
+def _chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    page = int(meta.get("page", -1))
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=str(meta["doc_id"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+        section=str(meta.get("section", "")),
+        sentences=tuple((int(s), int(e)) for s, e in json.loads(str(meta.get("sentences", "[]")))),
+        page=page if page >= 0 else None,
+    )
+
+
+def _document_record(document: Document, chunk_count: int) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        key: value for key in _META_FIELDS if (value := getattr(document.meta, key)) is not None
+    }
+    record.update(
+        source_path=document.source_path,
+        content_hash=document.content_hash,
+        page_starts=json.dumps(document.page_starts),
+        chunk_count=chunk_count,
+    )
+    return record
+
+
+def _document_from_record(doc_id: str, text: str, meta: dict[str, Any]) -> Document:
+    fields = {key: (str(meta[key]) if key in meta else None) for key in _META_FIELDS}
+    return Document(
+        meta=DocumentMeta(
+            doc_id=doc_id,
+            title=fields["title"] or doc_id,
+            publisher=fields["publisher"],
+            author=fields["author"],
+            updated=fields["updated"],
+            language=fields["language"] or "en",
+            url=fields["url"],
+        ),
+        text=text,
+        source_path=str(meta.get("source_path", "")),
+        content_hash=str(meta.get("content_hash", "")),
+        page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
+    )

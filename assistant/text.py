@@ -1,0 +1,66 @@
+"""Word-level text helpers shared by retrieval, composition and conversation.
+
+Tokens are lower-cased, stop words dropped and stemmed (Snowball English via PyStemmer),
+so "exercising" and "exercise" meet. Not a sentence splitter: sentences are found at
+ingest time and stored with their offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each few for from further get gets getting got had hadn't
+    has hasn't have haven't having he her here hers herself him himself his how i i'm if in
+    into is isn't it it's its itself just let's me might more most much must my myself no nor
+    not now of off on once only or other ought our ours ourselves out over own same she should
+    shouldn't so some such than that that's the their theirs them themselves then there these
+    they they're this those through to too under until up very was wasn't we were weren't what
+    what's when where which while who whom why will with won't would wouldn't you you're your
+    yours yourself yourselves also any anything something tell know want need like please
+    really thing things way ways kind lot lots ok okay hi hello thanks thank"""
+    .split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words, apostrophes normalised."""
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words that carry meaning (stop words removed), in order, with repeats."""
+    kept = [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+    return list(_stemmer().stemWords(kept))
+
+
+_GLOSSARY_FILE = Path(__file__).parent / "glossary.txt"
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> tuple[tuple[re.Pattern[str], str], ...]:
+    rules = []
+    for line in _GLOSSARY_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#") and "=>" in line:
+            lay, terms = line.split("=>", 1)
+            rules.append((re.compile(rf"(?<!\w)(?:{lay.strip()})", re.IGNORECASE), terms.strip()))
+    return tuple(rules)
+
+
+def expand(text: str) -> str:
+    """The document vocabulary for everyday words in `text` (glossary.txt), space-separated."""
+    added = [terms for pattern, terms in _glossary() if pattern.search(text)]
+    return " ".join(added)
