@@ -1,0 +1,61 @@
+"""Evaluation metrics as pure functions: no model, no index, no I/O.
+
+Expected passages are given as quoted text, not chunk ids, so the evaluation set
+survives re-chunking: a retrieved passage or a citation "holds" an expected passage when
+one contains the other after whitespace and apostrophes are normalised.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.replace("’", "'").replace("‘", "'").lower().split())
+
+
+def holds(found: str, expected: str) -> bool:
+    a, b = normalise(found), normalise(expected)
+    return bool(a) and bool(b) and (b in a or a in b)
+
+
+def first_hit_rank(found: Sequence[str], expected: Sequence[str]) -> int | None:
+    """1-based rank of the first found text holding any expected passage, or None."""
+    for rank, text in enumerate(found, start=1):
+        if any(holds(text, e) for e in expected):
+            return rank
+    return None
+
+
+def hit_at_k(found: Sequence[str], expected: Sequence[str], k: int) -> bool:
+    rank = first_hit_rank(found, expected)
+    return rank is not None and rank <= k
+
+
+def reciprocal_rank(found: Sequence[str], expected: Sequence[str]) -> float:
+    rank = first_hit_rank(found, expected)
+    return 1.0 / rank if rank else 0.0
+
+
+def cited_correct(quotes: Sequence[str], expected: Sequence[str]) -> bool:
+    """At least one citation quotes (part of) an answering passage."""
+    return any(holds(q, e) for q in quotes for e in expected)
+
+
+def verbatim(quote: str, document_text: str, start: int, end: int) -> bool:
+    return document_text[start:end] == quote
+
+
+def rate(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0-100), by linear interpolation between closest ranks."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return float(values[0])
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return float(values[0]) if q <= 0 else float(cuts[min(int(q), 99) - 1])
