@@ -1,0 +1,45 @@
+# The project's verbs. Each target sets up what it needs, so a fresh machine needs nothing else.
+PY      := .venv/bin/python
+STAMP   := .venv/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install run test test-fast lint ingest eval bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, pinned, so nothing else can pull a CUDA build
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+ingest: install
+	$(PY) -m ingest
+
+run: ingest
+	$(PY) app.py
+
+test: install
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not real"
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+eval: ingest
+	$(PY) -m evals.run
+
+bench: ingest
+	$(PY) -m evals.bench
+
+clean:
+	rm -rf .index .pytest_cache .mypy_cache .ruff_cache
