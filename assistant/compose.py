@@ -84,10 +84,16 @@ class ExtractiveAnswerer:
                 seen.add(text)
         rows = [self._retriever.sentence_spans[i] for i in self._with_context(chosen)]
         spans = _merge(rows, self._retriever.documents)
-        doc_rank = {}
-        for index in chosen:
-            doc_rank.setdefault(self._retriever.sentence_spans[index][0], len(doc_rank))
-        return sorted(spans, key=lambda span: (doc_rank.get(span[0], len(doc_rank)), span[1]))
+        # Best-matching quote first: the answer to the question leads, context follows.
+        def rank(span: tuple[str, int, int]) -> int:
+            doc_id, start, end = span
+            return min(
+                (n for n, i in enumerate(chosen) if self._retriever.sentence_spans[i][0] == doc_id
+                 and start <= self._retriever.sentence_spans[i][1] < end),
+                default=len(chosen),
+            )
+
+        return sorted(spans, key=rank)
 
     def _score_sentences(
         self, query: Query, passages: list[Passage], question: str
