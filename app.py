@@ -18,12 +18,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-from assistant.core import Assistant  # noqa: E402
-from assistant.errors import AssistantError  # noqa: E402
-from assistant.models import Answer, Turn  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.core import Assistant
+from assistant.errors import AssistantError
+from assistant.models import Answer, Turn
+from assistant.settings import Settings
 
 EXAMPLES = [
     "What does an occupational therapist do?",
@@ -73,14 +73,26 @@ def _text_of(content: Any) -> str:
 
 def create_app(assistant: Assistant) -> gr.Blocks:
     def respond(question: str, chat: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], str]:
-        history = [Turn(m["role"], _text_of(m["content"])) for m in chat if m.get("role") in ("user", "assistant")]
+        history = [
+            Turn(m["role"], _text_of(m["content"]))
+            for m in chat
+            if m.get("role") in ("user", "assistant")
+        ]
         answer = assistant.ask(question, history)
-        chat = [*chat, {"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+        chat = [
+            *chat,
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.answer},
+        ]
         return "", chat, render_sources(answer)
 
     def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
         """Ask a question; returns the answer object of the command-line contract."""
-        turns = [Turn(t["role"], t["content"]) for t in history or [] if t.get("role") in ("user", "assistant")]  # type: ignore[arg-type]
+        turns = [
+            Turn(t["role"], t["content"])
+            for t in history or []
+            if t.get("role") in ("user", "assistant")
+        ]  # type: ignore[arg-type]
         return assistant.ask(question, turns).to_json()
 
     def find(text: str) -> dict[str, Any]:
@@ -96,9 +108,15 @@ def create_app(assistant: Assistant) -> gr.Blocks:
             new = gr.Button("New conversation")
         gr.Examples(EXAMPLES, inputs=question, label="Example questions")
         sources = gr.Markdown()
-        question.submit(respond, [question, chatbot], [question, chatbot, sources], api_visibility="private")
-        send.click(respond, [question, chatbot], [question, chatbot, sources], api_visibility="private")
-        new.click(lambda: ([], "", ""), None, [chatbot, sources, question], api_visibility="private")
+        question.submit(
+            respond, [question, chatbot], [question, chatbot, sources], api_visibility="private"
+        )
+        send.click(
+            respond, [question, chatbot], [question, chatbot, sources], api_visibility="private"
+        )
+        new.click(
+            lambda: ([], "", ""), None, [chatbot, sources, question], api_visibility="private"
+        )
         gr.api(ask, api_name="ask")
         gr.api(find, api_name="find")
     return app

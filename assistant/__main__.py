@@ -66,7 +66,11 @@ def _requests(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
             if not isinstance(item, dict):
                 raise ValueError("not an object")
         except ValueError:
-            item = {"id": f"line-{number}", key: "", "_error": f"line {number} is not a JSON object"}
+            item = {
+                "id": f"line-{number}",
+                key: "",
+                "_error": f"line {number} is not a JSON object",
+            }
         yield item
 
 
@@ -96,8 +100,10 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
     elif "answer" in result:
         print(result["answer"])
         for c in result["citations"]:
-            print(f"[{c['n']}] {c['title']} ({c.get('publisher') or 'publisher not stated'}, "
-                  f"{c.get('updated') or 'undated'}), characters {c['start']}-{c['end']}")
+            print(
+                f"[{c['n']}] {c['title']} ({c.get('publisher') or 'publisher not stated'}, "
+                f"{c.get('updated') or 'undated'}), characters {c['start']}-{c['end']}"
+            )
         print()
     else:
         for m in result["matches"]:
@@ -108,12 +114,23 @@ def _source(assistant: Any, args: argparse.Namespace) -> int:
     document = assistant.source(args.doc_id)
     if args.json:
         meta = document.meta
-        print(json.dumps({
-            "doc_id": meta.doc_id, "title": meta.title, "publisher": meta.publisher,
-            "author": meta.author, "updated": meta.updated, "language": meta.language,
-            "url": meta.url, "source_path": document.source_path,
-            "page_starts": list(document.page_starts), "text": document.text,
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "doc_id": meta.doc_id,
+                    "title": meta.title,
+                    "publisher": meta.publisher,
+                    "author": meta.author,
+                    "updated": meta.updated,
+                    "language": meta.language,
+                    "url": meta.url,
+                    "source_path": document.source_path,
+                    "page_starts": list(document.page_starts),
+                    "text": document.text,
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         print(document.text)
     return 0

@@ -13,9 +13,9 @@ It writes no words of its own but the fixed framing lines in `messages/`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from collections.abc import Callable
 from typing import Protocol
 
 from assistant.messages import message
@@ -47,7 +47,13 @@ class Answerer(Protocol):
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, retriever: Retriever, max_quotes: int, stale_after_days: int, today: date | None = None) -> None:
+    def __init__(
+        self,
+        retriever: Retriever,
+        max_quotes: int,
+        stale_after_days: int,
+        today: date | None = None,
+    ) -> None:
         self._retriever = retriever
         self._max_quotes = max_quotes
         self._stale_after_days = stale_after_days
@@ -84,12 +90,17 @@ class ExtractiveAnswerer:
                 seen.add(text)
         rows = [self._retriever.sentence_spans[i] for i in self._with_context(chosen)]
         spans = _merge(rows, self._retriever.documents)
+
         # Best-matching quote first: the answer to the question leads, context follows.
         def rank(span: tuple[str, int, int]) -> int:
             doc_id, start, end = span
             return min(
-                (n for n, i in enumerate(chosen) if self._retriever.sentence_spans[i][0] == doc_id
-                 and start <= self._retriever.sentence_spans[i][1] < end),
+                (
+                    n
+                    for n, i in enumerate(chosen)
+                    if self._retriever.sentence_spans[i][0] == doc_id
+                    and start <= self._retriever.sentence_spans[i][1] < end
+                ),
                 default=len(chosen),
             )
 
@@ -134,7 +145,11 @@ class ExtractiveAnswerer:
                 out.add(index - 1)
             if text[start:end].rstrip().endswith(":"):
                 follower = index + 1
-                while follower < len(spans) and chunk_of[follower] == chunk_of[index] and follower - index <= 12:
+                while (
+                    follower < len(spans)
+                    and chunk_of[follower] == chunk_of[index]
+                    and follower - index <= 12
+                ):
                     out.add(follower)
                     follower += 1
         return sorted(out)
@@ -154,7 +169,9 @@ class ExtractiveAnswerer:
         ]
 
 
-def _merge(rows: list[tuple[str, int, int]], documents: dict[str, Document]) -> list[tuple[str, int, int]]:
+def _merge(
+    rows: list[tuple[str, int, int]], documents: dict[str, Document]
+) -> list[tuple[str, int, int]]:
     """Join sentences that stand next to each other in a document into one span."""
     spans: list[tuple[str, int, int]] = []
     for doc_id, start, end in sorted(rows):

@@ -15,7 +15,23 @@ import re
 from assistant.models import Turn
 from assistant.text import content_terms, words
 
-_ANAPHORA = frozenset("it its it's that this they them their those these there he she".split())
+_ANAPHORA = frozenset(
+    [
+        "it",
+        "its",
+        "it's",
+        "that",
+        "this",
+        "they",
+        "them",
+        "their",
+        "those",
+        "these",
+        "there",
+        "he",
+        "she",
+    ]
+)
 _OPENERS = re.compile(
     r"^\s*(and|also|but|so|what about|how about|what if|and if|then|ok|okay|same for|"
     r"is that|does that|can they|do they|are they|will it|would it)\b",

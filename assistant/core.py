@@ -19,8 +19,8 @@ from assistant.messages import message
 from assistant.models import Answer, Document, Match, Passage, Turn
 from assistant.retrieve import Query, Retriever
 from assistant.safety import out_of_scope_phrases, route
-from assistant.text import content_terms
 from assistant.settings import Settings
+from assistant.text import content_terms
 
 
 class Assistant:
@@ -53,7 +53,13 @@ class Assistant:
             "total": (time.perf_counter() - started) * 1000,
         }
         return Answer(
-            question, answer.status, answer.answer, answer.citations, tuple(passages), timings, resolved
+            question,
+            answer.status,
+            answer.answer,
+            answer.citations,
+            tuple(passages),
+            timings,
+            resolved,
         )
 
     def _answer(
@@ -66,7 +72,9 @@ class Assistant:
         )
         if advice:
             composed = (
-                self.answerer.compose(query, passages, message("advice_covered")) if covered else None
+                self.answerer.compose(query, passages, message("advice_covered"))
+                if covered
+                else None
             )
             text = message("advice")
             if composed and composed.citations:
@@ -104,7 +112,9 @@ class Assistant:
         if not question or not question.strip():
             return message("invalid_empty")
         if len(question) > self.settings.max_question_chars:
-            return message("invalid_long", length=len(question), limit=self.settings.max_question_chars)
+            return message(
+                "invalid_long", length=len(question), limit=self.settings.max_question_chars
+            )
         if not re.search(r"\w", question) or not re.search(r"[^\W\d_]", question):
             return message("invalid_nowords")
         return ""
@@ -118,7 +128,9 @@ class Assistant:
         document = self.documents.get(doc_id)
         if document is None:
             known = ", ".join(sorted(self.documents)) or "none"
-            raise UnknownDocumentError(f"No document with id '{doc_id}'. Indexed documents: {known}.")
+            raise UnknownDocumentError(
+                f"No document with id '{doc_id}'. Indexed documents: {known}."
+            )
         return document
 
 

@@ -41,7 +41,9 @@ class MiniLMEmbedder:
                 "`pip install -e .`) in the project's virtual environment."
             ) from exc
         path = model_path or _packaged_minilm_path()
-        self.name = "all-MiniLM-L6-v2" if not model_path else os.path.basename(model_path.rstrip("/"))
+        self.name = (
+            "all-MiniLM-L6-v2" if not model_path else os.path.basename(model_path.rstrip("/"))
+        )
         self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:

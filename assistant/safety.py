@@ -95,10 +95,10 @@ _ADVICE = _any(
     r"\bhow (much|many) (mg|milligrams?|pills|tablets|units|doses?)\b",
     rf"\bhow (much|many|often)\b.{{0,40}}\b{_DRUG}\b.{{0,30}}\b(take|use|have|inject)\b",
     rf"\b{_DRUG}\b.{{0,30}}\b(should|can|do|must) i (take|use|have)\b",
-    rf"\b(what|which|right|correct|best|safe|max(imum)?) (dose|dosage)\b"
-    rf"(?! of (exercise|activity|physical|therapy|training|rehab))",
-    rf"\bis it (safe|ok|okay|fine|alright) (for me )?to (stop|quit|skip|double|take|mix|combine|"
-    rf"switch|come off)\b",
+    r"\b(what|which|right|correct|best|safe|max(imum)?) (dose|dosage)\b"
+    r"(?! of (exercise|activity|physical|therapy|training|rehab))",
+    r"\bis it (safe|ok|okay|fine|alright) (for me )?to (stop|quit|skip|double|take|mix|combine|"
+    r"switch|come off)\b",
     rf"\bwhich {_DRUG} (should|do) i\b",
     rf"\b(good idea|safe|ok|okay|wise|smart)\b.{{0,20}}\bto (start|stop|take|try|switch|pause|skip)\b"
     rf".{{0,40}}\b{_DRUG}",

@@ -42,6 +42,7 @@ def index_signature(settings: Settings) -> dict[str, str | int]:
         "chunk_max_chars": settings.chunk_max_chars,
     }
 
+
 _META_FIELDS = ("title", "publisher", "author", "updated", "language", "url")
 
 
@@ -79,13 +80,20 @@ class ChromaStore:
         space = {"hnsw": {"space": "cosine"}}
         meta = {"built_with": json.dumps(self.signature, sort_keys=True)}
         self._documents = self._client.get_or_create_collection(
-            "documents", embedding_function=None, configuration=space  # type: ignore[arg-type]
+            "documents",
+            embedding_function=None,
+            configuration=space,  # type: ignore[arg-type]
         )
         self._chunks = self._client.get_or_create_collection(
-            "chunks", metadata=meta, embedding_function=None, configuration=space  # type: ignore[arg-type]
+            "chunks",
+            metadata=meta,
+            embedding_function=None,
+            configuration=space,  # type: ignore[arg-type]
         )
         self._sentences = self._client.get_or_create_collection(
-            "sentences", embedding_function=None, configuration=space  # type: ignore[arg-type]
+            "sentences",
+            embedding_function=None,
+            configuration=space,  # type: ignore[arg-type]
         )
 
     def _check_signature(self, metadata: dict[str, Any]) -> None:
@@ -124,7 +132,9 @@ class ChromaStore:
         ]
         return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
-    def sentences(self, documents: dict[str, Document]) -> tuple[list[tuple[str, int, int]], np.ndarray]:
+    def sentences(
+        self, documents: dict[str, Document]
+    ) -> tuple[list[tuple[str, int, int]], np.ndarray]:
         """(doc_id, start, end) of every current sentence, with their embeddings as rows."""
         found = self._sentences.get(include=["metadatas", "embeddings"])
         spans, rows = [], []
@@ -199,7 +209,14 @@ class ChromaStore:
         self._chunks.delete(where=stale)  # type: ignore[arg-type]
         self._sentences.delete(where=stale)  # type: ignore[arg-type]
 
-    def _add(self, collection: Any, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict[str, Any]]) -> None:
+    def _add(
+        self,
+        collection: Any,
+        ids: list[str],
+        vectors: np.ndarray,
+        texts: list[str],
+        metas: list[dict[str, Any]],
+    ) -> None:
         for lo, hi in _batches(len(ids), self._client.get_max_batch_size()):
             collection.upsert(
                 ids=ids[lo:hi],

@@ -13,20 +13,21 @@ from pathlib import Path
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are aren't as at be because been
-    before being below between both but by can can't cannot could couldn't did didn't do does
-    doesn't doing don't down during each few for from further get gets getting got had hadn't
-    has hasn't have haven't having he her here hers herself him himself his how i i'm if in
-    into is isn't it it's its itself just let's me might more most much must my myself no nor
-    not now of off on once only or other ought our ours ourselves out over own same she should
-    shouldn't so some such than that that's the their theirs them themselves then there these
-    they they're this those through to too under until up very was wasn't we were weren't what
-    what's when where which while who whom why will with won't would wouldn't you you're your
-    yours yourself yourselves also any anything something tell know want need like please
-    really thing things way ways kind lot lots ok okay hi hello thanks thank"""
-    .split()
-)
+_STOPWORD_TEXT = """
+    a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do
+    does doesn't doing don't down during each few for from further get gets getting got had
+    hadn't has hasn't have haven't having he her here hers herself him himself his how i i'm
+    if in into is isn't it it's its itself just let's me might more most much must my myself
+    no nor not now of off on once only or other ought our ours ourselves out over own same
+    she should shouldn't so some such than that that's the their theirs them themselves then
+    there these they they're this those through to too under until up very was wasn't we
+    were weren't what what's when where which while who whom why will with won't would
+    wouldn't you you're your yours yourself yourselves also any anything something tell know
+    want need like please really thing things way ways kind lot lots ok okay hi hello thanks
+    thank
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @lru_cache(maxsize=1)

@@ -46,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         embed.append((time.perf_counter() - t0) * 1000)
     print(f"asks measured: {len(parts['total'])} (questions that reach retrieval)")
     for key, values in [*parts.items(), ("query embedding", embed)]:
-        print(f"{key:16s} p50 {percentile(values, 50):7.2f} ms   p95 {percentile(values, 95):7.2f} ms"
-              f"   max {max(values):7.2f} ms")
+        print(
+            f"{key:16s} p50 {percentile(values, 50):7.2f} ms   p95 {percentile(values, 95):7.2f} ms"
+            f"   max {max(values):7.2f} ms"
+        )
     return 0
 
 

@@ -26,7 +26,9 @@ SAFETY_KINDS = ("emergency", "crisis", "advice")
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def run_case(assistant: Assistant, case: dict[str, Any]) -> dict[str, Any]:
@@ -35,23 +37,36 @@ def run_case(assistant: Assistant, case: dict[str, Any]) -> dict[str, Any]:
         matches = assistant.find(case["text"])
         elapsed = (time.perf_counter() - started) * 1000
         texts = [m.text for m in matches]
-        return {"id": case["id"], "kind": "find", "top1": metrics.hit_at_k(texts, case["passages"], 1),
-                "hit5": metrics.hit_at_k(texts, case["passages"], 5), "ms": elapsed, "found": texts[:1]}
+        return {
+            "id": case["id"],
+            "kind": "find",
+            "top1": metrics.hit_at_k(texts, case["passages"], 1),
+            "hit5": metrics.hit_at_k(texts, case["passages"], 5),
+            "ms": elapsed,
+            "found": texts[:1],
+        }
     history = [Turn(t["role"], t["content"]) for t in case.get("history", [])]
     answer = assistant.ask(case["question"], history)
     expected = case.get("passages", [])
     retrieved = [p.chunk.text for p in answer.retrieved]
     docs = assistant.documents
     return {
-        "id": case["id"], "kind": case["kind"], "style": case.get("style"),
-        "expected_status": case["expect_status"], "status": answer.status,
+        "id": case["id"],
+        "kind": case["kind"],
+        "style": case.get("style"),
+        "expected_status": case["expect_status"],
+        "status": answer.status,
         "hit5": metrics.hit_at_k(retrieved, expected, 5) if expected else None,
         "rr": metrics.reciprocal_rank(retrieved, expected) if expected else None,
         "cited_correct": metrics.cited_correct([c.quote for c in answer.citations], expected)
-        if expected and answer.citations else (False if expected else None),
-        "verbatim": [metrics.verbatim(c.quote, docs[c.doc_id].text, c.start, c.end) for c in answer.citations],
+        if expected and answer.citations
+        else (False if expected else None),
+        "verbatim": [
+            metrics.verbatim(c.quote, docs[c.doc_id].text, c.start, c.end) for c in answer.citations
+        ],
         "ms": answer.timings_ms.get("total", 0.0),
-        "answer": answer.answer, "resolved": answer.resolved_question,
+        "answer": answer.answer,
+        "resolved": answer.resolved_question,
     }
 
 
@@ -70,7 +85,9 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         "cited_correct": metrics.rate([bool(r["cited_correct"]) for r in answered]),
         "verbatim_quotes": metrics.rate([v for r in asks for v in r["verbatim"]]),
         "wrong_abstention": metrics.rate([r["status"] != "answered" for r in answerable]),
-        "abstention_on_unanswerable": metrics.rate([r["status"] == "abstained" for r in unanswerable]),
+        "abstention_on_unanswerable": metrics.rate(
+            [r["status"] == "abstained" for r in unanswerable]
+        ),
         "safety_routing": metrics.rate([r["status"] == r["expected_status"] for r in safety]),
         "find_top1": metrics.rate([r["top1"] for r in finds]),
         "latency_ms_p50": metrics.percentile(latencies, 50),
@@ -92,7 +109,9 @@ def _by_kind(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "n": len(rows),
             "status_ok": metrics.rate([r["status"] == r["expected_status"] for r in rows]),
             "hit5": metrics.rate([r["hit5"] for r in rows if r["hit5"] is not None]),
-            "cited_correct": metrics.rate([bool(r["cited_correct"]) for r in rows if r["cited_correct"] is not None]),
+            "cited_correct": metrics.rate(
+                [bool(r["cited_correct"]) for r in rows if r["cited_correct"] is not None]
+            ),
         }
     return table
 
@@ -108,8 +127,10 @@ def print_report(summary: dict[str, Any]) -> None:
     print()
     print(f"{'kind':26s} {'n':>4s} {'status_ok':>10s} {'hit@5':>7s} {'cited':>7s} {'top1':>7s}")
     for kind, row in summary["by_kind"].items():
-        print(f"{kind:26s} {row['n']:>4d} {_fmt(row.get('status_ok')):>10s} {_fmt(row.get('hit5')):>7s} "
-              f"{_fmt(row.get('cited_correct')):>7s} {_fmt(row.get('top1')):>7s}")
+        print(
+            f"{kind:26s} {row['n']:>4d} {_fmt(row.get('status_ok')):>10s} {_fmt(row.get('hit5')):>7s} "
+            f"{_fmt(row.get('cited_correct')):>7s} {_fmt(row.get('top1')):>7s}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,12 +148,34 @@ def main(argv: list[str] | None = None) -> int:
     print_report(summary)
     if args.failures:
         for r in results:
-            bad = r.get("status") != r.get("expected_status") or r.get("hit5") is False or r.get("top1") is False
+            bad = (
+                r.get("status") != r.get("expected_status")
+                or r.get("hit5") is False
+                or r.get("top1") is False
+            )
             if bad or r.get("cited_correct") is False:
-                print("\nFAIL", json.dumps({k: r.get(k) for k in ("id", "status", "hit5", "cited_correct", "top1", "resolved", "found")}))
+                print(
+                    "\nFAIL",
+                    json.dumps(
+                        {
+                            k: r.get(k)
+                            for k in (
+                                "id",
+                                "status",
+                                "hit5",
+                                "cited_correct",
+                                "top1",
+                                "resolved",
+                                "found",
+                            )
+                        }
+                    ),
+                )
                 print("   ", (r.get("answer") or "")[:300].replace("\n", " "))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"summary": summary, "results": results}, indent=1), encoding="utf-8")
+    args.out.write_text(
+        json.dumps({"summary": summary, "results": results}, indent=1), encoding="utf-8"
+    )
     return 0
 
 

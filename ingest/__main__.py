@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         paths = args.paths or [settings.corpus_dir]
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
-            print(f"Not found: {', '.join(missing)}. Give existing files or folders.", file=sys.stderr)
+            print(
+                f"Not found: {', '.join(missing)}. Give existing files or folders.", file=sys.stderr
+            )
             return 2
         report = run_ingest(paths, settings, lambda: build_embedder(settings), reset=args.reset)
     except AssistantError as exc:

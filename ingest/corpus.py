@@ -136,7 +136,20 @@ def _first_line(text: str) -> str:
     return first if len(first) <= 120 else ""
 
 
-_MONTHS = "january february march april may june july august september october november december".split()
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _UPDATED = re.compile(
     r"(?:last\s+(?:updated|reviewed|modified)|updated|reviewed)\s*:?\s*"
     r"(?:(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>[A-Za-z]+)\.?\s+(?:(?P<d2>\d{1,2}),?\s+)?(?P<year>\d{4})",

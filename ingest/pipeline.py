@@ -118,10 +118,16 @@ def _claim(claimed: dict[str, Path], doc_id: str, path: Path) -> None:
 
 
 def _reason(path: Path, exc: Exception) -> str:
-    return str(exc) if isinstance(exc, DocumentLoadError) else f"{path.name}: could not be read ({exc})."
+    return (
+        str(exc)
+        if isinstance(exc, DocumentLoadError)
+        else f"{path.name}: could not be read ({exc})."
+    )
 
 
-def _index_document(store: ChromaStore, embedder: Embedder, document: Document, settings: Settings) -> int:
+def _index_document(
+    store: ChromaStore, embedder: Embedder, document: Document, settings: Settings
+) -> int:
     chunks = chunk_document(document, settings.chunk_max_chars)
     sentence_spans = sorted({span for chunk in chunks for span in chunk.sentences})
     chunk_vectors = embedder.embed_passages([c.embedding_text() for c in chunks])
