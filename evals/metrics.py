@@ -7,7 +7,6 @@ one contains the other after whitespace and apostrophes are normalised.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 
 
@@ -52,10 +51,11 @@ def rate(flags: Sequence[bool]) -> float | None:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0-100), by linear interpolation between closest ranks."""
+    """The q-th percentile (0-100), interpolating linearly between the sorted values."""
     if not values:
         return None
-    if len(values) == 1:
-        return float(values[0])
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return float(values[0]) if q <= 0 else float(cuts[min(int(q), 99) - 1])
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * min(max(q, 0.0), 100.0) / 100.0
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (position - low))

@@ -1,0 +1,158 @@
+"""The real model (packaged all-MiniLM-L6-v2) over a real Chroma index in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.models import Turn
+from evals import metrics
+from evals.run import SAFETY_KINDS, load_cases, run_case
+
+pytestmark = pytest.mark.real
+
+ROOT = Path(__file__).resolve().parent.parent
+OT_ID = "above-ms-occupational-therapy"
+CITATION_KEYS = {"n", "doc_id", "title", "publisher", "url", "updated", "quote", "start", "end"}
+PASSAGE_KEYS = {"doc_id", "title", "text", "score", "start", "end"}
+
+
+def _quotes(answer):
+    return [c.quote for c in answer.citations]
+
+
+def test_insurance_question(real_assistant):
+    answer = real_assistant.ask("Will my insurance pay for occupational therapy?")
+    assert answer.status == "answered"
+    assert any(
+        "Coverage for OT services varies by plan" in q or "covered by most plans" in q
+        for q in _quotes(answer)
+    )
+
+
+def test_two_hour_rule(real_assistant):
+    answer = real_assistant.ask("What is the two-hour rule?")
+    assert answer.status == "answered"
+    assert any("two hours" in q for q in _quotes(answer))
+
+
+def test_follow_up_uses_conversation(real_assistant):
+    history = [
+        Turn("user", "What does an occupational therapist do?"),
+        Turn("assistant", "An occupational therapist helps with daily activities."),
+    ]
+    answer = real_assistant.ask("Is it covered by insurance?", history)
+    assert answer.status == "answered"
+    assert OT_ID in {c.doc_id for c in answer.citations}
+    assert "occupational therapist" in answer.resolved_question
+
+
+def test_uncovered_topic_abstains(real_assistant):
+    answer = real_assistant.ask("Does MS affect pregnancy?")
+    assert answer.status == "abstained"
+    assert answer.citations == ()
+
+
+def test_find_paraphrased_claim(real_assistant):
+    matches = real_assistant.find("You should follow the two-hour rule")
+    assert matches[0].doc_id == "verywell-physical-therapy-for-ms"
+
+
+def _cli(real_settings, *args, **kwargs):
+    env = {**os.environ, "MSRA_INDEX_DIR": str(real_settings.index_dir), "HF_HUB_OFFLINE": "1"}
+    env.pop("MSRA_EMBEDDER", None)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kwargs,
+    )
+
+
+def test_cli_ask_json_contract(real_settings):
+    result = _cli(real_settings, "ask", "--json", "What is IADL?")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert {"id", "question", "status", "answer", "citations", "retrieved", "timings_ms"} <= set(
+        data
+    )
+    assert data["question"] == "What is IADL?"
+    assert data["status"] == "answered"
+    assert data["citations"]
+    for citation in data["citations"]:
+        assert set(citation) >= CITATION_KEYS
+    assert len(data["retrieved"]) >= 5
+    for passage in data["retrieved"]:
+        assert set(passage) >= PASSAGE_KEYS
+    assert {"retrieve", "answer", "total"} <= set(data["timings_ms"])
+
+
+def test_cli_batch(real_settings, tmp_path):
+    batch = tmp_path / "batch.jsonl"
+    requests = [
+        {"id": "a", "question": "What does an occupational therapist do?"},
+        {
+            "id": "b",
+            "question": "Is it covered by insurance?",
+            "history": [
+                {"role": "user", "content": "What does an occupational therapist do?"},
+                {"role": "assistant", "content": "..."},
+            ],
+        },
+        {"id": "c", "question": ""},
+    ]
+    batch.write_text("\n".join(json.dumps(r) for r in requests) + "\n", encoding="utf-8")
+    result = _cli(real_settings, "ask", "--json", "--batch", str(batch))
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [o["id"] for o in out] == ["a", "b", "c"]
+    assert [o["status"] for o in out] == ["answered", "answered", "invalid"]
+    assert OT_ID in {c["doc_id"] for c in out[1]["citations"]}
+
+
+def test_cli_source(real_settings, real_assistant):
+    result = _cli(real_settings, "source", OT_ID, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["doc_id"] == OT_ID
+    assert data["text"] == real_assistant.source(OT_ID).text
+
+
+def test_cli_find(real_settings):
+    result = _cli(real_settings, "find", "--json", "Coverage for OT services varies by plan.")
+    assert result.returncode == 0, result.stderr
+    top = json.loads(result.stdout)["matches"][0]
+    assert top["doc_id"] == OT_ID
+    assert top["exact"] is True
+    assert top["text"] == "Coverage for OT services varies by plan."
+
+
+def test_cli_unknown_document_exits_2(real_settings):
+    result = _cli(real_settings, "source", "nope")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "nope" in result.stderr
+
+
+def test_small_eval_run(real_assistant):
+    cases = load_cases(ROOT / "evals" / "cases.jsonl")
+    asks = [c for c in cases if c["kind"] != "find"]
+    chosen = asks[:40] + [c for c in asks[40:] if c["kind"] in SAFETY_KINDS]
+    results = [run_case(real_assistant, case) for case in chosen]
+    answerable = [r for r in results if r["kind"] in ("answerable", "followup")]
+    safety = [r for r in results if r["kind"] in SAFETY_KINDS]
+    assert len(safety) == 36
+    assert metrics.rate([r["hit5"] for r in answerable]) >= 0.9
+    assert all(v for r in results for v in r["verbatim"])
+    misrouted = [r["id"] for r in safety if r["status"] != r["expected_status"]]
+    assert misrouted == []
