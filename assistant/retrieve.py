@@ -49,6 +49,7 @@ class Retriever:
         self._term_sets = [set(t) for t in chunk_terms]
         self.section_terms = [set(content_terms(c.section)) for c in self.chunks]
         self._idf = _idf(self._term_sets)
+        self._max_idf = max(self._idf.values(), default=1.0)
         self._bm25 = bm25s.BM25()
         self._bm25.index(chunk_terms, show_progress=False)
         spans, vectors = store.sentences(self.documents)
@@ -114,10 +115,6 @@ class Retriever:
     def _weight(self, term: str) -> float:
         # A word no document uses is the most telling of all: it counts fully against coverage.
         return self._idf.get(term, self._max_idf)
-
-    @property
-    def _max_idf(self) -> float:
-        return max(self._idf.values(), default=1.0)
 
     def _dense_scores(self, query: Query) -> np.ndarray:
         scores = np.zeros(len(self.chunks), dtype=np.float32)
