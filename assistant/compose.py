@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+import numpy as np
+
 from assistant.messages import message
 from assistant.models import Citation, Document, Passage
 from assistant.retrieve import Query, Retriever
@@ -37,10 +39,13 @@ class Composed:
 
 
 class Answerer(Protocol):
+    """Composes an answer from passages; `follow_up` is the user's own words when the query
+    retrieval used was widened with the conversation's topic."""
+
     name: str
 
     def compose(
-        self, query: Query, passages: list[Passage], framing: str, question: str = ""
+        self, query: Query, passages: list[Passage], framing: str, follow_up: str = ""
     ) -> Composed: ...
 
 
@@ -60,21 +65,21 @@ class ExtractiveAnswerer:
         self._today = today or date.today()
 
     def compose(
-        self, query: Query, passages: list[Passage], framing: str, question: str = ""
+        self, query: Query, passages: list[Passage], framing: str, follow_up: str = ""
     ) -> Composed:
-        spans = self._choose_spans(query, passages, question)
+        spans = self._choose_spans(query, passages, follow_up)
         citations = verified_citations(spans, self._retriever.documents, self._is_stale)
         if not citations:
             return Composed("", ())
         lines = [framing] if framing else []
-        lines += [f"{_as_line(c.quote)} [{c.n}]" for c in citations]
+        lines += [f"{c.quote.strip()} [{c.n}]" for c in citations]
         lines += self._stale_notes(citations)
         return Composed("\n\n".join(lines), citations)
 
     def _choose_spans(
-        self, query: Query, passages: list[Passage], question: str
+        self, query: Query, passages: list[Passage], follow_up: str
     ) -> list[tuple[str, int, int]]:
-        scored = self._score_sentences(query, passages, question)
+        scored = self._score_sentences(query, passages, follow_up)
         if not scored:
             return []
         best = scored[0][0]
@@ -107,10 +112,10 @@ class ExtractiveAnswerer:
         return sorted(spans, key=rank)
 
     def _score_sentences(
-        self, query: Query, passages: list[Passage], question: str
+        self, query: Query, passages: list[Passage], follow_up: str
     ) -> list[tuple[float, int]]:
         # For a follow-up, the sentences should answer the new question, not the old topic.
-        focus = self._retriever.query(question) if question and question != query.text else query
+        focus = self._retriever.query(follow_up) if follow_up else query
         similarities = self._retriever.sentence_similarities(focus)
         section_terms = self._retriever.section_terms
         top = passages[0].score if passages else 0.0
@@ -120,9 +125,9 @@ class ExtractiveAnswerer:
             if p.score >= top - 0.15
         }
         scored = []
-        for index, chunk_index in enumerate(self._retriever.sentence_chunk):
-            if chunk_index not in rank:
-                continue
+        in_ranked = np.isin(self._retriever.sentence_chunk, list(rank))
+        for index in np.nonzero(in_ranked)[0]:
+            chunk_index = int(self._retriever.sentence_chunk[index])
             terms = self._retriever.sentence_terms[index] | section_terms[chunk_index]
             score = (
                 float(similarities[index])
@@ -214,7 +219,3 @@ def verified_citations(
             )
         )
     return tuple(citations)
-
-
-def _as_line(quote: str) -> str:
-    return quote.strip()

@@ -81,7 +81,8 @@ class Assistant:
                 return Answer(question, "advice", f"{text}\n\n{composed.text}", composed.citations)
             return Answer(question, "advice", f"{text}\n\n{self._abstain_text()}")
         if covered:
-            composed = self.answerer.compose(query, passages, message("framing"), question)
+            follow_up = question if resolved != question else ""
+            composed = self.answerer.compose(query, passages, message("framing"), follow_up)
             if composed.citations:
                 text = f"{composed.text}\n\n{message('closing')}"
                 return Answer(question, "answered", text, composed.citations)
@@ -92,14 +93,13 @@ class Assistant:
         weight = self.settings.abstain_dense_weight
         return max(
             weight * p.dense
-            + (1 - weight) * self.retriever.coverage(query, p.chunk.embedding_text())
+            + (1 - weight) * self.retriever.covered(query, self.retriever.terms_of(p.chunk))
             for p in passages[:3]
         )
 
     def _outside_scope(self, question: str, passages: list[Passage]) -> bool:
         """The question names a topic (out_of_scope.txt) that the best passages never mention."""
-        best = " ".join(p.chunk.embedding_text() for p in passages[:3])
-        present = set(content_terms(best))
+        present = set().union(*(self.retriever.terms_of(p.chunk) for p in passages[:3]))
         return any(
             not set(content_terms(phrase)) <= present for phrase in out_of_scope_phrases(question)
         )

@@ -52,6 +52,9 @@ class Retriever:
         self._max_idf = max(self._idf.values(), default=1.0)
         self._bm25 = bm25s.BM25()
         self._bm25.index(chunk_terms, show_progress=False)
+        self._chunk_spans: dict[str, list[tuple[int, int, int]]] = {}
+        for index, chunk in enumerate(self.chunks):
+            self._chunk_spans.setdefault(chunk.doc_id, []).append((chunk.start, chunk.end, index))
         spans, vectors = store.sentences(self.documents)
         # Sorted by document and offset, so neighbouring rows are neighbouring sentences.
         order = sorted(range(len(spans)), key=spans.__getitem__)
@@ -66,13 +69,13 @@ class Retriever:
 
     def chunk_at(self, doc_id: str, start: int) -> int:
         """Index of the chunk holding a sentence (chunks are sorted by document and start)."""
-        if not hasattr(self, "_starts"):
-            self._starts: dict[str, list[tuple[int, int, int]]] = {}
-            for index, chunk in enumerate(self.chunks):
-                self._starts.setdefault(chunk.doc_id, []).append((chunk.start, chunk.end, index))
-        spans = self._starts.get(doc_id, [])
+        spans = self._chunk_spans.get(doc_id, [])
         at = bisect.bisect_right(spans, (start, math.inf, math.inf)) - 1
         return spans[at][2] if at >= 0 and spans[at][0] <= start < spans[at][1] else -1
+
+    def terms_of(self, chunk: Chunk) -> set[str]:
+        """The stemmed content words of a chunk and its heading, as indexed."""
+        return self._term_sets[self._position[chunk.chunk_id]]
 
     def query(self, text: str) -> Query:
         """The question as retrieval uses it: everyday words expanded to the documents' terms."""
@@ -102,12 +105,8 @@ class Retriever:
             return np.zeros(0, dtype=np.float32)
         return self.sentence_vectors @ query.vector
 
-    def coverage(self, query: Query, text: str) -> float:
-        """Share of the query's meaning-bearing words (weighted by rarity) found in `text`."""
-        return self.covered(query, set(content_terms(text)))
-
     def covered(self, query: Query, terms: set[str]) -> float:
-        """Like `coverage`, for a text already reduced to its set of terms."""
+        """Share of the query's meaning-bearing words (weighted by rarity) among `terms`."""
         wanted = set(query.terms)
         total = sum(self._weight(t) for t in wanted)
         return sum(self._weight(t) for t in wanted & terms) / total if total else 0.0
