@@ -1,139 +1,450 @@
-"""The Gradio app: a chat that shows each answer with its sources.
+"""The Gradio app: Ask (chat with quoted sources), Find in sources, and Documents.
 
-It only forwards: Gradio events become calls on the Assistant, and the returned
-dataclasses are rendered. Document and user text is escaped before it is shown.
-API endpoints with stable names: `ask` and `find` (see README).
+It only forwards: Gradio events become calls on the Assistant (answers, find, sources),
+the Library (add, edit, remove, re-index) and the FeedbackStore; what they return is laid
+out by `webui.render`, which escapes every piece of document and user text.
 
-This is the minimal app of the core issue; the full interface is its own issue.
+Served by uvicorn on settings.host (127.0.0.1 by default): the Gradio app at `/`, and
+`/document/{doc_id}?start=..&end=..#quote` for a whole document with a quote marked.
+Analytics are off, there is no share link, and no page asset comes from another host.
+Stable API endpoints: `/ask`, `/find`, `/source` (see README).
 """
 
 from __future__ import annotations
 
-import html
 import os
 import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import gradio as gr
 
+from assistant.build import build_assistant, build_embedder
 from assistant.core import Assistant
+from assistant.embedding import Embedder
 from assistant.errors import AssistantError
+from assistant.export import answer_as_text
+from assistant.feedback import FeedbackStore
 from assistant.models import Answer, Turn
 from assistant.settings import Settings
+from ingest.library import FileResult, Library, MetadataEdit
+from webui import render
 
+TITLE = "MS Rehab Assistant"
 EXAMPLES = [
     "What does an occupational therapist do?",
     "How do I know if I exercised too much?",
-    "Can a physical therapist help me choose a walking aid?",
-    "What happens in a rehabilitation evaluation?",
+    "Does insurance pay for rehabilitation?",
+    "What happens at a first physical therapy visit?",
 ]
-
 NOTICE = (
-    "General information from trusted documents about rehabilitation in MS, quoted word for word. "
-    "It is not medical advice: talk to your MS care team about what fits you. "
-    "In an emergency, call your local emergency number."
+    "Answers are quoted word for word from trusted documents about rehabilitation in MS, "
+    "with their sources. This is general information, not medical advice: talk to your MS "
+    "care team about what fits you. In an emergency, call your local emergency number."
 )
+SOURCES_EMPTY = '<p class="empty">The sources of each answer appear here.</p>'
+STREAM_STEPS = 12
+STREAM_PAUSE_S = 0.02
+CSS_PATH = Path(__file__).parent / "webui" / "style.css"
 
 
-def render_sources(answer: Answer) -> str:
-    """Markdown for the answer's sources; every piece of document text is escaped."""
-    if not answer.citations:
+class Services:
+    """What the app talks to. After a library change the assistant is rebuilt on the new index."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, assistant: Assistant) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.assistant = assistant
+        self.library = Library(settings, lambda: embedder)
+        self.feedback = FeedbackStore(settings.feedback_path)
+
+    def reload(self) -> str:
+        """Serve the index as it now is; a sentence for the user if that is not possible."""
+        try:
+            self.assistant = build_assistant(self.settings, self.embedder)
+        except AssistantError as exc:
+            return f"The assistant keeps answering from the previous index: {exc}"
         return ""
-    parts = ["### Sources"]
-    for c in answer.citations:
-        when = f"updated {c.updated}" if c.updated else "date not stated"
-        stale = " · **over three years old**" if c.stale else ""
-        publisher = c.publisher or "publisher not stated"
-        parts.append(
-            f"**[{c.n}] {_escape(c.title)}** — {_escape(publisher)}, {when}{stale}\n\n"
-            f"> {_escape(c.quote)}\n\n"
-            f"<sub>{_escape(c.doc_id)}, characters {c.start}–{c.end}</sub>"
+
+
+def _history(answers: dict[int, Answer]) -> list[Turn]:
+    turns: list[Turn] = []
+    for index in sorted(answers):
+        turns += [Turn("user", answers[index].question), Turn("assistant", answers[index].answer)]
+    return turns
+
+
+def _growing(text: str) -> Iterator[str]:
+    """The answer in a few growing pieces, word by word, ending with the whole text."""
+    words = text.split(" ")
+    step = max(1, len(words) // STREAM_STEPS)
+    for end in range(step, len(words), step):
+        yield " ".join(words[:end])
+    yield text
+
+
+def _results_html(results: list[FileResult], extra: str = "") -> str:
+    import html
+
+    items = "".join(
+        f'<li class="{"ok" if r.ok else "failed"}">'
+        f"<strong>{'Done' if r.ok else 'Not added'}:</strong> {html.escape(r.message)}</li>"
+        for r in results
+    )
+    note = f"<p>{html.escape(extra)}</p>" if extra else ""
+    return f'<ul class="results" role="status">{items}</ul>{note}'
+
+
+def _progress_callback(progress: gr.Progress) -> Any:
+    def report(message: str) -> None:
+        progress(None, desc=message)
+
+    return report
+
+
+def create_app(services: Services) -> gr.Blocks:
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+        _api(services)  # first, so the stable names are theirs
+        gr.HTML(
+            f'<header class="app-header"><h1>{TITLE}</h1><p class="notice">{NOTICE}</p></header>'
         )
-    return "\n\n".join(parts)
-
-
-def _escape(text: str) -> str:
-    escaped = html.escape(text)
-    for char in "\\`*_[]#|":
-        escaped = escaped.replace(char, "\\" + char)
-    return escaped.replace("\n", "<br>")
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return str(content or "")
-
-
-def create_app(assistant: Assistant) -> gr.Blocks:
-    def respond(question: str, chat: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], str]:
-        history = [
-            Turn(m["role"], _text_of(m["content"]))
-            for m in chat
-            if m.get("role") in ("user", "assistant")
-        ]
-        answer = assistant.ask(question, history)
-        chat = [
-            *chat,
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": answer.answer},
-        ]
-        return "", chat, render_sources(answer)
-
-    def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
-        """Ask a question; returns the answer object of the command-line contract."""
-        turns = [
-            Turn(t["role"], t["content"])
-            for t in history or []
-            if t.get("role") in ("user", "assistant")
-        ]  # type: ignore[arg-type]
-        return assistant.ask(question, turns).to_json()
-
-    def find(text: str) -> dict[str, Any]:
-        """Find the passages that say what `text` says, best first."""
-        return {"text": text, "matches": [m.to_json() for m in assistant.find(text)]}
-
-    with gr.Blocks(title="MS Rehab Assistant") as app:
-        gr.Markdown(f"# MS Rehab Assistant\n{NOTICE}")
-        chatbot = gr.Chatbot(label="Conversation", height=420)
-        question = gr.Textbox(label="Your question", placeholder="Type a question and press Enter")
-        with gr.Row():
-            send = gr.Button("Ask", variant="primary")
-            new = gr.Button("New conversation")
-        gr.Examples(EXAMPLES, inputs=question, label="Example questions")
-        sources = gr.Markdown()
-        question.submit(
-            respond, [question, chatbot], [question, chatbot, sources], api_visibility="private"
-        )
-        send.click(
-            respond, [question, chatbot], [question, chatbot, sources], api_visibility="private"
-        )
-        new.click(
-            lambda: ([], "", ""), None, [chatbot, sources, question], api_visibility="private"
-        )
-        gr.api(ask, api_name="ask")
-        gr.api(find, api_name="find")
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                _ask_tab(services)
+            with gr.Tab("Find in sources", id="find"):
+                _find_tab(services)
+            with gr.Tab("Documents", id="documents"):
+                _documents_tab(services)
     return app
 
 
+def _ask_tab(services: Services) -> None:
+    answers = gr.State({})
+    feedback_row = gr.State(0)
+    banner = gr.HTML(visible=False, elem_id="urgent")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            chatbot = gr.Chatbot(
+                label="Conversation",
+                height=460,
+                examples=[{"text": q} for q in EXAMPLES],
+                placeholder="Ask about rehabilitation in MS, or pick an example question.",
+                latex_delimiters=[],
+                buttons=["copy"],
+                feedback_options=("Like", "Dislike"),
+                elem_id="conversation",
+            )
+            question = gr.Textbox(
+                label="Your question",
+                placeholder="Type your question and press Enter",
+                lines=1,
+                max_lines=4,
+                elem_id="question",
+            )
+            with gr.Row():
+                ask = gr.Button("Ask", variant="primary", elem_id="ask-button")
+                new = gr.Button("New conversation", elem_id="new-conversation")
+            with gr.Group(visible=False, elem_id="feedback-comment") as comment_box:
+                comment = gr.Textbox(
+                    label="Thank you. Anything to add? (optional)",
+                    placeholder="What was missing or wrong?",
+                    lines=2,
+                )
+                send_comment = gr.Button("Send comment")
+            feedback_status = gr.Markdown(elem_id="feedback-status")
+        with gr.Column(scale=2):
+            sources = gr.HTML(SOURCES_EMPTY, elem_id="sources")
+            copy_text = gr.Textbox(
+                label="Answer with references, as plain text for an e-mail",
+                lines=6,
+                max_lines=14,
+                interactive=False,
+                buttons=["copy"],
+                elem_id="answer-text",
+            )
+            copy = gr.Button("Copy answer with references", elem_id="copy-answer")
+
+    def respond(text: str, chat: list[dict[str, Any]], known: dict[int, Answer]) -> Iterator[Any]:
+        if not (text or "").strip():
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        answer = services.assistant.ask(text, _history(known))
+        shown = render.answer_markdown(answer)
+        chat = [
+            *chat,
+            {"role": "user", "content": render.escape_markdown(text)},
+            {"role": "assistant", "content": ""},
+        ]
+        known = {**known, len(chat) - 1: answer}
+        urgent = render.urgent_banner(answer)
+        pieces = [shown] if urgent else list(_growing(shown))
+        for piece in pieces[:-1]:
+            chat[-1] = {"role": "assistant", "content": piece}
+            yield "", chat, gr.skip(), gr.skip(), gr.skip(), known
+            time.sleep(STREAM_PAUSE_S)
+        chat[-1] = {"role": "assistant", "content": shown}
+        yield (
+            "",
+            chat,
+            render.sources_html(answer, services.assistant.documents) or SOURCES_EMPTY,
+            answer_as_text(answer),
+            gr.update(value=urgent, visible=bool(urgent)),
+            known,
+        )
+
+    def from_example(
+        chat: list[dict[str, Any]], known: dict[int, Answer], picked: gr.SelectData
+    ) -> Iterator[Any]:
+        yield from respond(str(picked.value.get("text", "")), chat, known)
+
+    def rate(known: dict[int, Answer], liked: gr.LikeData) -> tuple[Any, ...]:
+        index = liked.index if isinstance(liked.index, int) else liked.index[0]
+        answer = known.get(index)
+        if answer is None or not isinstance(liked.liked, bool):
+            return gr.skip(), gr.skip(), gr.skip()
+        row = services.feedback.record(answer, liked.liked)
+        thanks = "Thank you, your rating was saved on this computer."
+        return row, gr.update(visible=True), thanks
+
+    def add_comment(row: int, text: str) -> tuple[Any, ...]:
+        if row and text.strip():
+            services.feedback.add_comment(row, text)
+            return gr.update(visible=False), "", "Thank you, your comment was saved."
+        return gr.skip(), gr.skip(), "Write a comment first, or leave it."
+
+    outputs = [question, chatbot, sources, copy_text, banner, answers]
+    question.submit(respond, [question, chatbot, answers], outputs, api_visibility="private")
+    ask.click(respond, [question, chatbot, answers], outputs, api_visibility="private")
+    chatbot.example_select(from_example, [chatbot, answers], outputs, api_visibility="private")
+    chatbot.like(
+        rate, [answers], [feedback_row, comment_box, feedback_status], api_visibility="private"
+    )
+    send_comment.click(
+        add_comment,
+        [feedback_row, comment],
+        [comment_box, comment, feedback_status],
+        api_visibility="private",
+    )
+    new.click(
+        lambda: ([], SOURCES_EMPTY, "", gr.update(value="", visible=False), {}, "", ""),
+        None,
+        [chatbot, sources, copy_text, banner, answers, question, feedback_status],
+        api_visibility="private",
+    )
+    copy.click(
+        None,
+        [copy_text],
+        None,
+        js="(text) => { navigator.clipboard.writeText(text || ''); return []; }",
+        api_visibility="private",
+    )
+
+
+def _find_tab(services: Services) -> None:
+    gr.Markdown(
+        "Paste a sentence or a paragraph, in English or in your own language, to see where "
+        "the documents say it."
+    )
+    pasted = gr.Textbox(label="Text to find", lines=4, max_lines=12, elem_id="find-text")
+    go = gr.Button("Find in sources", variant="primary", elem_id="find-button")
+    found = gr.HTML(elem_id="find-results")
+
+    def show_matches(text: str) -> str:
+        matches = services.assistant.find(text or "")
+        return render.find_html(text or "", matches, services.assistant.documents)
+
+    pasted.submit(show_matches, pasted, found, api_visibility="private")
+    go.click(show_matches, pasted, found, api_visibility="private")
+
+
+def _documents_tab(services: Services) -> None:
+    table = gr.HTML(render.documents_table(services.assistant.overview()), elem_id="documents")
+    with gr.Accordion("Add documents", open=True):
+        limit = services.settings.max_upload_mb
+        uploads = gr.File(
+            label=f"Files to add: PDF, TXT, Markdown or HTML, up to {limit} MB each",
+            file_count="multiple",
+            file_types=[".pdf", ".txt", ".md", ".html", ".htm"],
+            type="filepath",
+            elem_id="upload",
+        )
+        add = gr.Button("Add to the library", variant="primary", elem_id="add-documents")
+        added = gr.HTML(elem_id="add-results")
+    with gr.Accordion("Edit or remove a document", open=False):
+        chosen = gr.Dropdown(
+            label="Document", choices=_choices(services), value=None, elem_id="doc-choice"
+        )
+        title = gr.Textbox(label="Title")
+        publisher = gr.Textbox(label="Publisher")
+        updated = gr.Textbox(label="Last updated (YYYY, YYYY-MM or YYYY-MM-DD)")
+        url = gr.Textbox(label="Web address (optional)")
+        save = gr.Button("Save details", elem_id="save-details")
+        confirm = gr.Checkbox(label="Yes, remove this document from the library")
+        remove = gr.Button("Remove document", variant="stop", elem_id="remove-document")
+        edited = gr.HTML(elem_id="edit-results")
+    reindex = gr.Button("Re-index all documents", elem_id="reindex")
+    reindexed = gr.HTML(elem_id="reindex-results")
+
+    def refreshed(results: list[FileResult]) -> tuple[str, Any, str]:
+        note = services.reload()
+        return (
+            render.documents_table(services.assistant.overview()),
+            gr.update(choices=_choices(services), value=None),
+            _results_html(results, note),
+        )
+
+    def add_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:
+        if not paths:
+            return gr.skip(), gr.skip(), "<p>Choose one or more files first.</p>", None
+        results = services.library.add([Path(p) for p in paths], _progress_callback(progress))
+        return (*refreshed(results), None)
+
+    def fill(doc_id: str | None) -> tuple[str, str, str, str]:
+        document = services.assistant.documents.get(doc_id or "")
+        if document is None:
+            return "", "", "", ""
+        meta = document.meta
+        return meta.title, meta.publisher or "", meta.updated or "", meta.url or ""
+
+    def save_details(
+        doc_id: str | None,
+        title: str,
+        publisher: str,
+        updated: str,
+        url: str,
+        progress: gr.Progress = gr.Progress(),
+    ) -> Any:
+        document = services.assistant.documents.get(doc_id or "")
+        if document is None:
+            return gr.skip(), gr.skip(), "<p>Choose a document first.</p>"
+        edit = MetadataEdit(title, publisher, updated, url)
+        result = services.library.update_metadata(
+            document.doc_id, document.source_path, edit, _progress_callback(progress)
+        )
+        return refreshed([result])
+
+    def remove_document(
+        doc_id: str | None, sure: bool, progress: gr.Progress = gr.Progress()
+    ) -> Any:
+        document = services.assistant.documents.get(doc_id or "")
+        if document is None:
+            return gr.skip(), gr.skip(), "<p>Choose a document first.</p>", gr.skip()
+        if not sure:
+            return gr.skip(), gr.skip(), "<p>Tick the box to confirm the removal.</p>", gr.skip()
+        result = services.library.remove(
+            document.doc_id, document.source_path, _progress_callback(progress)
+        )
+        return (*refreshed([result]), False)
+
+    def reindex_all(progress: gr.Progress = gr.Progress()) -> Any:
+        report = services.library.reindex(_progress_callback(progress))
+        table_html, choices, _ = refreshed([])
+        summary = _results_html([FileResult("", report.usable, report.summary())])
+        return table_html, choices, summary
+
+    add.click(add_files, uploads, [table, chosen, added, uploads], api_visibility="private")
+    chosen.change(fill, chosen, [title, publisher, updated, url], api_visibility="private")
+    save.click(
+        save_details,
+        [chosen, title, publisher, updated, url],
+        [table, chosen, edited],
+        api_visibility="private",
+    )
+    remove.click(
+        remove_document,
+        [chosen, confirm],
+        [table, chosen, edited, confirm],
+        api_visibility="private",
+    )
+    reindex.click(reindex_all, None, [table, chosen, reindexed], api_visibility="private")
+
+
+def _choices(services: Services) -> list[tuple[str, str]]:
+    return [
+        (f"{s.meta.title} ({s.meta.doc_id})", s.meta.doc_id) for s in services.assistant.overview()
+    ]
+
+
+def _api(services: Services) -> None:
+    def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        """Ask a question; returns the answer object of the command-line contract."""
+        turns = [
+            Turn(t["role"], t["content"])  # type: ignore[arg-type]
+            for t in history or []
+            if t.get("role") in ("user", "assistant")
+        ]
+        return services.assistant.ask(question, turns).to_json()
+
+    def find(text: str) -> dict[str, Any]:
+        """Find the passages that say what `text` says, best first."""
+        return {"text": text, "matches": [m.to_json() for m in services.assistant.find(text)]}
+
+    def source(doc_id: str) -> dict[str, Any]:
+        """A document's cleaned text (the text offsets refer to) and its metadata."""
+        try:
+            document = services.assistant.source(doc_id)
+        except AssistantError as exc:
+            return {"doc_id": doc_id, "error": str(exc)}
+        return {"doc_id": doc_id, "meta": vars(document.meta), "text": document.text}
+
+    gr.api(ask, api_name="ask")
+    gr.api(find, api_name="find")
+    gr.api(source, api_name="source")
+
+
+def serve(services: Services) -> Any:
+    """The web application: the document pages plus the Gradio app mounted at `/`."""
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+
+    web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    # Document pages run no script at all; the policy makes sure of it.
+    policy = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+
+    @web.get("/document/{doc_id}", response_class=HTMLResponse)
+    def document(doc_id: str, start: int | None = None, end: int | None = None) -> HTMLResponse:
+        found = services.assistant.documents.get(doc_id)
+        if found is None:
+            return HTMLResponse(render.missing_document_page(doc_id), 404, headers=policy)
+        return HTMLResponse(render.document_page(found, start, end), headers=policy)
+
+    theme = gr.themes.Default(
+        font=["system-ui", "Segoe UI", "Roboto", "sans-serif"],
+        font_mono=["ui-monospace", "Consolas", "monospace"],
+    )
+    return gr.mount_gradio_app(
+        web,
+        create_app(services),
+        path="/",
+        server_name=services.settings.host,
+        server_port=services.settings.port,
+        max_file_size=f"{services.settings.max_upload_mb}mb",
+        ssr_mode=False,
+        theme=theme,
+        css=CSS_PATH.read_text(encoding="utf-8"),
+        footer_links=["api"],
+    )
+
+
 def main() -> int:
-    from assistant.build import build_assistant
+    import uvicorn
 
     settings = Settings.from_env()
     try:
-        assistant = build_assistant(settings)
+        embedder = build_embedder(settings)
+        services = Services(settings, embedder, build_assistant(settings, embedder))
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
-    create_app(assistant).launch(
-        server_name=settings.host, server_port=settings.port, share=False, ssr_mode=False
-    )
+    print(f"{TITLE}: open http://{settings.host}:{settings.port}/ in your browser.", flush=True)
+    uvicorn.run(serve(services), host=settings.host, port=settings.port, log_level="warning")
     return 0
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from assistant.compose import Answerer
 from assistant.conversation import resolve
 from assistant.errors import UnknownDocumentError
 from assistant.finder import Finder
 from assistant.messages import message
-from assistant.models import Answer, Document, Match, Passage, Turn
+from assistant.models import Answer, Document, DocumentSummary, Match, Passage, Turn
 from assistant.retrieve import Query, Retriever
 from assistant.safety import out_of_scope_phrases, route
 from assistant.settings import Settings
@@ -124,6 +126,23 @@ class Assistant:
             return []
         return self.finder.find(text[: self.settings.max_question_chars], k)
 
+    def overview(self) -> list[DocumentSummary]:
+        """The indexed documents with their sizes and chunk counts, by title."""
+        counts = Counter(chunk.doc_id for chunk in self.retriever.chunks)
+        return sorted(
+            (
+                DocumentSummary(
+                    meta=document.meta,
+                    source_path=document.source_path,
+                    characters=len(document.text),
+                    chunks=counts[doc_id],
+                    file_bytes=_file_size(document.source_path),
+                )
+                for doc_id, document in self.documents.items()
+            ),
+            key=lambda summary: summary.meta.title.casefold(),
+        )
+
     def source(self, doc_id: str) -> Document:
         document = self.documents.get(doc_id)
         if document is None:
@@ -132,6 +151,13 @@ class Assistant:
                 f"No document with id '{doc_id}'. Indexed documents: {known}."
             )
         return document
+
+
+def _file_size(path: str) -> int | None:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return None
 
 
 def _since(started: float) -> dict[str, float]:

@@ -51,6 +51,12 @@ class Document:
     def doc_id(self) -> str:
         return self.meta.doc_id
 
+    def paragraph_around(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the paragraph(s) holding `start`..`end`: up to the nearest blank lines."""
+        before = self.text.rfind("\n\n", 0, start)
+        after = self.text.find("\n\n", end)
+        return (0 if before < 0 else before + 2), (len(self.text) if after < 0 else after)
+
     def page_at(self, offset: int) -> int | None:
         """The 1-based PDF page holding `offset`, or None for documents without pages."""
         if not self.page_starts:
@@ -166,6 +172,18 @@ class Match:
         data = asdict(self)
         data["score"] = round(self.score, 4)
         return data
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """One row of the document list: what a document is and how much of it is indexed."""
+
+    meta: DocumentMeta
+    source_path: str
+    characters: int
+    chunks: int
+    file_bytes: int | None
+    """Size of the source file on disk, None when the file is gone."""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,10 @@ class Settings:
     """Documents last updated longer ago than this are flagged as possibly out of date."""
     max_question_chars: int = 2000
     """Longest question accepted; longer input is `invalid`."""
+    feedback_path: Path = Path("feedback.sqlite3")
+    """SQLite file where thumbs up / down and comments from the app are kept (on this machine)."""
+    max_upload_mb: int = 20
+    """Largest file, in megabytes, the app accepts as an upload to the corpus."""
     host: str = "127.0.0.1"
     """Address the app binds to; set 0.0.0.0 to open it to the network."""
     port: int = 7860

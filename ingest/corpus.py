@@ -74,7 +74,12 @@ def read_entries(folder: Path) -> dict[str, Entry]:
 def identify(path: Path, entry: Entry | None) -> tuple[str, str]:
     """(doc_id, content hash) without parsing the file, to skip unchanged files quickly."""
     fields = entry.fields if entry else {}
-    return fields.get("doc_id") or slugify(path.stem), _hash(path.read_bytes(), fields)
+    return doc_id_of(path, entry), _hash(path.read_bytes(), fields)
+
+
+def doc_id_of(path: Path, entry: Entry | None) -> str:
+    """The document id a file gets: its documents.json `doc_id`, else its name as a slug."""
+    return (entry.fields.get("doc_id") if entry else None) or slugify(path.stem)
 
 
 def build_document(path: Path, entry: Entry | None) -> Document:

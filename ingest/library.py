@@ -1,0 +1,259 @@
+"""The document library as staff manage it from the app: add files, edit metadata, remove.
+
+Every change goes through the corpus folder (files and documents.json) and then through
+the same idempotent ingest as `python -m ingest`, so the app and the command line can
+never disagree about what is indexed. A file is checked (type, size, readable text)
+before it is copied into the corpus, so a bad upload changes nothing. Removed files are
+moved to `corpus/.removed/`, not deleted. This module does not render anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.embedding import Embedder
+from assistant.errors import DocumentLoadError
+from assistant.settings import Settings
+from assistant.store import ChromaStore, index_signature
+from ingest.corpus import METADATA_FILE, build_document, doc_id_of, find_files, read_entries
+from ingest.loaders import SUPPORTED
+from ingest.pipeline import IngestReport, Progress, run_ingest
+
+REMOVED_FOLDER = ".removed"
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file or document, in a sentence a person understands."""
+
+    name: str
+    ok: bool
+    message: str
+    doc_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MetadataEdit:
+    title: str
+    publisher: str = ""
+    updated: str = ""
+    """YYYY, YYYY-MM or YYYY-MM-DD, or empty when the document does not say."""
+    url: str = ""
+
+
+class Library:
+    def __init__(self, settings: Settings, make_embedder: Callable[[], Embedder]) -> None:
+        self.settings = settings
+        self.corpus = settings.corpus_dir
+        self._make_embedder = make_embedder
+        # One change at a time: two uploads must not interleave their ingest runs.
+        self._lock = threading.Lock()
+
+    def reindex(self, progress: Progress) -> IngestReport:
+        with self._lock:
+            return self._ingest(progress)
+
+    def add(self, files: list[Path], progress: Progress) -> list[FileResult]:
+        """Check each file, copy the good ones into the corpus, then index them."""
+        with self._lock:
+            staging = self.settings.index_dir / ".staging"
+            staging.mkdir(parents=True, exist_ok=True)
+            results = [self._stage(path, staging) for path in files]
+            if any(r.ok and r.doc_id for r in results):
+                report = self._ingest(progress)
+                results = [_confirm(r, report) for r in results]
+            shutil.rmtree(staging, ignore_errors=True)
+            return results
+
+    def update_metadata(
+        self, doc_id: str, source_path: str, edit: MetadataEdit, progress: Progress
+    ) -> FileResult:
+        problem = _invalid_edit(edit)
+        path = Path(source_path)
+        if not problem and not self._in_corpus(path):
+            problem = f"it was indexed from {path}, outside the corpus folder {self.corpus}/"
+        if problem:
+            return FileResult(doc_id, False, f"Not saved: {problem}.", doc_id)
+        with self._lock:
+            entries = _read_json(path.parent)
+            entry = _entry(entries, path.name, doc_id)
+            entry.update(
+                title=edit.title.strip(),
+                publisher=edit.publisher.strip() or None,
+                updated=edit.updated.strip() or None,
+                url=edit.url.strip() or None,
+            )
+            _write_json(path.parent, entries)
+            self._ingest(progress)
+        return FileResult(doc_id, True, f"Saved the details of “{edit.title.strip()}”.", doc_id)
+
+    def remove(self, doc_id: str, source_path: str, progress: Progress) -> FileResult:
+        """Take a document out of the index; its file moves to corpus/.removed/."""
+        path = Path(source_path)
+        with self._lock:
+            if not self._in_corpus(path) or not path.exists():
+                ChromaStore(
+                    self.settings.index_dir, index_signature(self.settings), create=True
+                ).remove_document(doc_id)
+                return FileResult(doc_id, True, f"Removed {doc_id} from the index.", doc_id)
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            trash = self.corpus / REMOVED_FOLDER
+            trash.mkdir(exist_ok=True)
+            entries = _read_json(path.parent)
+            kept = [e for e in entries["documents"] if e.get("file") != path.name]
+            removed_entries = [e for e in entries["documents"] if e.get("file") == path.name]
+            (trash / f"{stamp}-{path.name}.json").write_text(
+                json.dumps(removed_entries, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
+            shutil.move(str(path), trash / f"{stamp}-{path.name}")
+            if removed_entries:
+                _write_json(path.parent, {**entries, "documents": kept})
+            self._ingest(progress)
+        return FileResult(
+            doc_id,
+            True,
+            f"Removed {doc_id}. Its file was kept in {trash}/ in case you need it back.",
+            doc_id,
+        )
+
+    def _ingest(self, progress: Progress) -> IngestReport:
+        return run_ingest([self.corpus], self.settings, self._make_embedder, progress=progress)
+
+    def _in_corpus(self, path: Path) -> bool:
+        return self.corpus.resolve() in path.resolve().parents
+
+    def _stage(self, upload: Path, staging: Path) -> FileResult:
+        """Check one upload and, if it is good, move it into the corpus under a safe name."""
+        shown = upload.name
+        problem = self._upload_problem(upload)
+        if problem:
+            return FileResult(shown, False, f"{shown}: {problem}")
+        name = self._free_name(safe_filename(shown), upload)
+        target = self.corpus / name
+        if target.exists() and target.read_bytes() == upload.read_bytes():
+            return FileResult(shown, True, f"{shown}: already in the library, unchanged.")
+        staged = staging / name
+        shutil.copyfile(upload, staged)
+        entry = read_entries(self.corpus).get(name)
+        try:
+            document = build_document(staged, entry)
+        except DocumentLoadError as exc:
+            return FileResult(shown, False, f"{exc} Nothing was added.")
+        replacing = target.exists()
+        shutil.move(staged, target)
+        verb = "replaces the earlier version" if replacing else "added"
+        return FileResult(
+            shown, True, f"{shown}: {verb} as “{document.meta.title}”.", document.doc_id
+        )
+
+    def _upload_problem(self, upload: Path) -> str:
+        suffix = upload.suffix.lower()
+        if suffix not in SUPPORTED:
+            return (
+                f"files of type '{suffix or '(none)'}' cannot be added. "
+                f"Save it as one of {', '.join(SUPPORTED)}."
+            )
+        size = upload.stat().st_size
+        limit = self.settings.max_upload_mb * 1024 * 1024
+        if size > limit:
+            return (
+                f"the file is {size / 1024 / 1024:.1f} MB and the limit is "
+                f"{self.settings.max_upload_mb} MB. Split it into smaller files."
+            )
+        return ""
+
+    def _free_name(self, name: str, upload: Path) -> str:
+        """`name`, or `name-2`, `name-3`... when its document id belongs to another file."""
+        taken = self._ids_by_file()
+        entries = read_entries(self.corpus)
+        stem, suffix = os.path.splitext(name)
+        candidate, number = name, 1
+        while True:
+            owner = taken.get(doc_id_of(Path(candidate), entries.get(candidate)))
+            if owner is None or owner == candidate:
+                return candidate
+            number += 1
+            candidate = f"{stem}-{number}{suffix}"
+
+    def _ids_by_file(self) -> dict[str, str]:
+        """Document id -> file name, for the files in the corpus folder."""
+        entries = read_entries(self.corpus)
+        return {
+            doc_id_of(path, entries.get(path.name)): path.name
+            for path in find_files([self.corpus])
+            if path.parent == self.corpus
+        }
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name that stays inside the corpus folder, whatever the upload was called."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name))[-1]
+    stem, suffix = os.path.splitext(base)
+    stem = re.sub(r"[^\w.-]+", "-", stem, flags=re.ASCII).strip(".-_")[:100]
+    return f"{stem or 'document'}{suffix.lower()}"
+
+
+def _confirm(result: FileResult, report: IngestReport) -> FileResult:
+    failed = dict(report.failed)
+    if result.ok and result.name in failed:
+        return FileResult(result.name, False, f"{failed[result.name]} Nothing was added.")
+    return result
+
+
+def _invalid_edit(edit: MetadataEdit) -> str:
+    if not edit.title.strip():
+        return "the title is empty; every document needs one"
+    if len(edit.title) > 300:
+        return "the title is longer than 300 characters"
+    updated = edit.updated.strip()
+    if updated and (not _DATE.match(updated) or not _valid_date(updated)):
+        return f"'{updated}' is not a date; write it as YYYY, YYYY-MM or YYYY-MM-DD"
+    url = edit.url.strip()
+    if url and not re.match(r"^https?://\S+$", url):
+        return f"'{url}' is not a web address; it must start with http:// or https://"
+    return ""
+
+
+def _valid_date(value: str) -> bool:
+    parts = [int(p) for p in value.split("-")] + [1, 1]
+    try:
+        return date(parts[0], parts[1], parts[2]) <= date.today()
+    except ValueError:
+        return False
+
+
+def _read_json(folder: Path) -> dict[str, Any]:
+    path = folder / METADATA_FILE
+    if not path.exists():
+        return {"documents": []}
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    data.setdefault("documents", [])
+    return data
+
+
+def _write_json(folder: Path, data: dict[str, Any]) -> None:
+    """Write documents.json whole, then swap it in, so a crash never leaves half a file."""
+    path = folder / METADATA_FILE
+    partial = folder / f".{METADATA_FILE}.part"
+    partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _entry(entries: dict[str, Any], file_name: str, doc_id: str) -> dict[str, Any]:
+    for entry in entries["documents"]:
+        if entry.get("file") == file_name:
+            return entry  # type: ignore[no-any-return]
+    entry = {"file": file_name, "doc_id": doc_id}
+    entries["documents"].append(entry)
+    return entry

@@ -1,0 +1,255 @@
+"""HTML and Markdown for the app, built from the assistant's dataclasses.
+
+Every piece of text that comes from a document or from a user goes through `html.escape`
+(and, for Markdown, a backslash escape) before it is placed in markup, so a document that
+contains `<script>` shows those characters and runs nothing. Nothing here retrieves,
+ranks or rewrites text: it only lays out what the assistant returned.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from urllib.parse import quote, urlencode
+
+from assistant.models import Answer, Citation, Document, DocumentSummary, Match
+
+URGENT = ("emergency", "crisis")
+_CONTEXT_CHARS = 320
+"""How much of the surrounding paragraph is shown on each side of a highlighted quote."""
+
+
+def escape_markdown(text: str) -> str:
+    """Text made safe for Gradio's Markdown: HTML escaped, Markdown syntax backslashed."""
+    escaped = html.escape(text, quote=False)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", escaped)
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The chat message for an answer. Urgent answers open with a line that says so in words."""
+    body = "\n\n".join(escape_markdown(p.strip()) for p in answer.answer.split("\n\n"))
+    if answer.status in URGENT:
+        return f"**Urgent: please read this first.**\n\n{body}"
+    return body
+
+
+def urgent_banner(answer: Answer) -> str:
+    """A banner above the conversation for emergency and crisis answers; empty otherwise."""
+    if answer.status not in URGENT:
+        return ""
+    heading = "Get help now" if answer.status == "emergency" else "You are not alone"
+    paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in answer.answer.split("\n\n"))
+    return (
+        f'<div class="urgent urgent-{answer.status}" role="alert">'
+        f"<h2>Urgent: {heading}</h2>{paragraphs}</div>"
+    )
+
+
+def document_link(doc_id: str, start: int | None = None, end: int | None = None) -> str:
+    """Address of the document page, scrolled to the highlighted span when one is given."""
+    path = f"/document/{quote(doc_id, safe='')}"
+    if start is None or end is None:
+        return path
+    return f"{path}?{urlencode({'start': start, 'end': end})}#quote"
+
+
+def highlighted_context(document: Document, start: int, end: int) -> str:
+    """The paragraph around `start`..`end` with that span marked, trimmed to a readable size."""
+    para_start, para_end = document.paragraph_around(start, end)
+    begin, finish = max(para_start, start - _CONTEXT_CHARS), min(para_end, end + _CONTEXT_CHARS)
+    before = ("… " if begin > para_start else "") + document.text[begin:start]
+    after = document.text[end:finish] + (" …" if finish < para_end else "")
+    return (
+        f"{html.escape(before)}<mark>{html.escape(document.text[start:end])}</mark>"
+        f"{html.escape(after)}"
+    )
+
+
+def sources_html(answer: Answer, documents: Mapping[str, Document]) -> str:
+    """The sources of one answer: who says it, when, and the quote inside its paragraph."""
+    if not answer.citations:
+        return ""
+    items = "".join(_source_item(c, documents.get(c.doc_id)) for c in answer.citations)
+    return (
+        '<section class="sources" aria-labelledby="sources-heading">'
+        f'<h2 id="sources-heading">Sources</h2><ol class="source-list">{items}</ol></section>'
+    )
+
+
+def _source_item(citation: Citation, document: Document | None) -> str:
+    context = (
+        highlighted_context(document, citation.start, citation.end)
+        if document
+        else f"<mark>{html.escape(citation.quote)}</mark>"
+    )
+    return (
+        f'<li class="source" id="source-{citation.n}">'
+        f'<p class="source-head"><span class="source-n">[{citation.n}]</span> '
+        f"{_provenance(citation.title, citation.publisher, citation.updated, citation.stale)}</p>"
+        f'<blockquote class="context">{context}</blockquote>'
+        f'<p class="source-foot">{_open_link(citation.doc_id, citation.start, citation.end)}'
+        f" · {_location(citation.start, citation.end, citation.page, citation.section)}</p></li>"
+    )
+
+
+def _provenance(title: str, publisher: str | None, updated: str | None, stale: bool) -> str:
+    when = f"updated {html.escape(updated)}" if updated else "date not stated"
+    note = (
+        ' <strong class="stale">Over three years old: check for newer advice.</strong>'
+        if stale
+        else ""
+    )
+    return (
+        f"<strong>{html.escape(title)}</strong> — "
+        f"{html.escape(publisher or 'publisher not stated')}, {when}.{note}"
+    )
+
+
+def _location(start: int, end: int, page: int | None, section: str) -> str:
+    parts = [f"page {page}"] if page is not None else []
+    if section:
+        parts.append(f"section “{html.escape(section)}”")
+    parts.append(f"characters {start}–{end}")
+    return ", ".join(parts)
+
+
+def _open_link(doc_id: str, start: int, end: int) -> str:
+    return (
+        f'<a href="{html.escape(document_link(doc_id, start, end))}" target="_blank" '
+        'rel="noopener noreferrer">Open the document at this place'
+        '<span class="visually-hidden"> (opens in a new tab)</span></a>'
+    )
+
+
+def find_html(text: str, matches: list[Match], documents: Mapping[str, Document]) -> str:
+    """Each match beside the pasted text, so wording can be compared line by line."""
+    if not text.strip():
+        return ""
+    if not matches:
+        return '<p class="empty">No passage in the documents says this.</p>'
+    rows = "".join(
+        _match_item(n, text, m, documents.get(m.doc_id)) for n, m in enumerate(matches, 1)
+    )
+    return (
+        '<section class="matches" aria-labelledby="matches-heading">'
+        f'<h2 id="matches-heading">Matching passages</h2><ol class="match-list">{rows}</ol></section>'
+    )
+
+
+def _match_item(n: int, text: str, match: Match, document: Document | None) -> str:
+    context = (
+        highlighted_context(document, match.start, match.end)
+        if document
+        else f"<mark>{html.escape(match.text)}</mark>"
+    )
+    kind = "exact match" if match.exact else f"similarity {match.score:.2f}"
+    meta = document.meta if document else None
+    provenance = _provenance(
+        match.title,
+        meta.publisher if meta else None,
+        meta.updated if meta else None,
+        False,
+    )
+    return (
+        f'<li class="match"><h3 class="match-head">Match {n}: {provenance} ({kind})</h3>'
+        '<div class="side-by-side">'
+        f'<div class="pasted"><h4>Your text</h4><p>{html.escape(text)}</p></div>'
+        f'<div class="found"><h4>Source text</h4><blockquote class="context">{context}</blockquote>'
+        f'<p class="source-foot">{_open_link(match.doc_id, match.start, match.end)} · '
+        f"{_location(match.start, match.end, match.page, match.section)}</p></div>"
+        "</div></li>"
+    )
+
+
+def documents_table(summaries: list[DocumentSummary]) -> str:
+    """The indexed documents as a real table, with a caption and column headers."""
+    if not summaries:
+        return '<p class="empty">No documents are indexed yet. Add some below.</p>'
+    head = "".join(
+        f'<th scope="col">{h}</th>'
+        for h in ("Title", "Publisher", "Updated", "Language", "Id", "File size", "Chunks")
+    )
+    rows = "".join(_document_row(s) for s in summaries)
+    return (
+        '<table class="documents"><caption>Indexed documents</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _document_row(summary: DocumentSummary) -> str:
+    meta = summary.meta
+    size = _size(summary.file_bytes) if summary.file_bytes is not None else "file missing"
+    cells = (
+        html.escape(meta.publisher or "not stated"),
+        html.escape(meta.updated or "not stated"),
+        html.escape(meta.language),
+        html.escape(meta.doc_id),
+        f"{size} ({summary.characters:,} characters)",
+        str(summary.chunks),
+    )
+    title = f'<a href="{html.escape(document_link(meta.doc_id))}" target="_blank" rel="noopener noreferrer">{html.escape(meta.title)}</a>'
+    return f'<tr><th scope="row">{title}</th>' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def _size(count: int) -> str:
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KB"
+    return f"{count / 1024 / 1024:.1f} MB"
+
+
+def document_page(document: Document, start: int | None, end: int | None) -> str:
+    """A whole document as a standalone page, with the span `start`..`end` highlighted."""
+    meta = document.meta
+    text = document.text
+    if start is not None and end is not None and 0 <= start < end <= len(text):
+        body = (
+            f"{html.escape(text[:start])}"
+            f'<mark id="quote" tabindex="-1">{html.escape(text[start:end])}</mark>'
+            f"{html.escape(text[end:])}"
+        )
+    else:
+        body = html.escape(text)
+    page = f", page {document.page_at(start)}" if start is not None and document.page_starts else ""
+    source = (
+        f'<p><a href="{html.escape(meta.url)}" rel="noopener noreferrer">{html.escape(meta.url)}</a></p>'
+        if meta.url and re.match(r"^https?://", meta.url)
+        else ""
+    )
+    return _PAGE.format(
+        title=html.escape(meta.title),
+        provenance=_provenance(meta.title, meta.publisher, meta.updated, False),
+        where=html.escape(page),
+        source=source,
+        body=body,
+    )
+
+
+def missing_document_page(doc_id: str) -> str:
+    return _PAGE.format(
+        title="Document not found",
+        provenance=f"No document with id “{html.escape(doc_id)}” is indexed.",
+        where="",
+        source="",
+        body="It may have been removed. Go back to the app and ask again.",
+    )
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · MS Rehab Assistant</title>
+<style>
+body {{ font: 1.125rem/1.6 system-ui, sans-serif; max-width: 46rem; margin: 0 auto;
+  padding: 1rem 1.25rem 4rem; color: #1a1a1a; background: #fff; }}
+header {{ border-bottom: 1px solid #767676; margin-bottom: 1rem; }}
+.text {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
+mark {{ background: #ffe066; color: #000; outline: 3px solid #7a5c00; scroll-margin: 30vh; }}
+mark:focus {{ outline: 3px solid #003a8c; }}
+a {{ color: #0040a0; }}
+@media (prefers-color-scheme: dark) {{
+  body {{ background: #111; color: #f2f2f2; }} a {{ color: #9cc3ff; }} }}
+</style></head>
+<body><header><h1>{title}</h1><p>{provenance}{where}</p>{source}</header>
+<main><div class="text">{body}</div></main></body></html>
+"""
