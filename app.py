@@ -120,8 +120,8 @@ def create_app(services: Services) -> gr.Blocks:
                 _ask_tab(services)
             with gr.Tab("Find in sources", id="find"):
                 _find_tab(services)
-            with gr.Tab("Documents", id="documents"):
-                _documents_tab(services)
+            with gr.Tab("Documents", id="documents") as documents:
+                _documents_tab(services, documents)
     return app
 
 
@@ -264,8 +264,9 @@ def _find_tab(services: Services) -> None:
     go.click(show_matches, pasted, found, api_visibility="private")
 
 
-def _documents_tab(services: Services) -> None:
-    table = gr.HTML(render.documents_table(services.assistant.overview()), elem_id="documents")
+def _documents_tab(services: Services, tab: gr.Tab) -> None:
+    # Drawn when the tab opens, so every visitor sees the library as it is now.
+    table = gr.HTML(elem_id="documents")
     with gr.Accordion("Add documents", open=True):
         limit = services.settings.max_upload_mb
         uploads = gr.File(
@@ -278,9 +279,7 @@ def _documents_tab(services: Services) -> None:
         add = gr.Button("Add to the library", variant="primary", elem_id="add-documents")
         added = gr.HTML(elem_id="add-results")
     with gr.Accordion("Edit or remove a document", open=False):
-        chosen = gr.Dropdown(
-            label="Document", choices=_choices(services), value=None, elem_id="doc-choice"
-        )
+        chosen = gr.Dropdown(label="Document", choices=[], value=None, elem_id="doc-choice")
         title = gr.Textbox(label="Title")
         publisher = gr.Textbox(label="Publisher")
         updated = gr.Textbox(label="Last updated (YYYY, YYYY-MM or YYYY-MM-DD)")
@@ -364,6 +363,15 @@ def _documents_tab(services: Services) -> None:
         api_visibility="private",
     )
     reindex.click(reindex_all, None, [table, chosen, reindexed], api_visibility="private")
+    tab.select(
+        lambda: (
+            render.documents_table(services.assistant.overview()),
+            gr.update(choices=_choices(services)),
+        ),
+        None,
+        [table, chosen],
+        api_visibility="private",
+    )
 
 
 def _choices(services: Services) -> list[tuple[str, str]]:

@@ -1,0 +1,333 @@
+"""The app as people use it: `python app.py` on a real index, over HTTP and in headless Chromium.
+
+One server per test module (real MiniLM, Chroma on disk, a copy of the corpus), started
+as a subprocess exactly like `make run` starts it. The API is driven with gradio_client;
+the pages with Playwright in Debian's Chromium. The browser is told not to reach the
+network, and every request it makes is recorded so a test can prove none left the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import ROOT, copy_corpus
+
+pytestmark = pytest.mark.real
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
+UPLOAD_SENTENCE = "Aquatic therapy in a warm pool lets people with MS practise balance without fear of falling."
+XSS_LINES = (
+    "<script>window.__xss = 1</script> Pool safety rules are posted beside the water.\n\n"
+    '<img src=x onerror="window.__xss = 1"> Lifeguards watch every aquatic therapy session.\n'
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with code {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"the app did not answer at {url} within {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory) -> Iterator[dict[str, object]]:
+    base = tmp_path_factory.mktemp("app")
+    corpus = copy_corpus(base / "corpus")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MSRA_CORPUS_DIR": str(corpus),
+        "MSRA_INDEX_DIR": str(base / "index"),
+        "MSRA_FEEDBACK_PATH": str(base / "feedback.sqlite3"),
+        "MSRA_PORT": str(port),
+        "MSRA_EMBEDDER": "minilm",
+        "HF_HUB_OFFLINE": "1",
+    }
+    subprocess.run([sys.executable, "-m", "ingest"], cwd=ROOT, env=env, check=True)
+    log = (base / "app.log").open("wb")
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_up(url, process)
+        yield {"url": url, "corpus": corpus, "base": base, "feedback": base / "feedback.sqlite3"}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(app_server):
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Chromium is not installed at /usr/bin/chromium. `make test` installs it "
+            "(Debian package `chromium`)."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_server["url"])
+    outside: list[str] = []
+    context.on("request", lambda r: outside.append(r.url) if not r.url.startswith(LOCAL) else None)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app_server["url"])
+    page.get_by_label("Your question").wait_for()
+    yield page
+    assert outside == [], f"the page reached outside this machine: {outside}"
+    assert dialogs == [], f"a document or answer opened a dialog: {dialogs}"
+    assert page.evaluate("window.__xss") is None
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+
+
+# --- The API, through gradio_client ---------------------------------------------------
+
+
+def test_api_ask_find_source(app_server):
+    from gradio_client import Client
+
+    client = Client(app_server["url"], verbose=False)
+    answer = client.predict("Does insurance cover occupational therapy?", None, api_name="/ask")
+    assert answer["status"] == "answered"
+    assert answer["citations"][0]["doc_id"] == "above-ms-occupational-therapy"
+    assert {"n", "doc_id", "title", "quote", "start", "end", "publisher", "url", "updated"} <= set(
+        answer["citations"][0]
+    )
+    assert len(answer["retrieved"]) >= 5
+
+    found = client.predict("Coverage for OT services varies by plan.", api_name="/find")
+    assert found["matches"][0]["text"] == "Coverage for OT services varies by plan."
+
+    source = client.predict("above-ms-occupational-therapy", api_name="/source")
+    quote = answer["citations"][0]
+    assert source["text"][quote["start"] : quote["end"]] == quote["quote"]
+
+
+def test_api_follow_up_uses_history(app_server):
+    from gradio_client import Client
+
+    client = Client(app_server["url"], verbose=False)
+    history = [
+        {"role": "user", "content": "What does an occupational therapist do?"},
+        {"role": "assistant", "content": "Occupational therapists help people do everyday things."},
+    ]
+    answer = client.predict("Will my insurance pay for it?", history, api_name="/ask")
+    assert answer["status"] == "answered"
+    assert any("Coverage for OT" in c["quote"] for c in answer["citations"])
+
+
+def test_api_names_are_stable(app_server):
+    from gradio_client import Client
+
+    named = Client(app_server["url"], verbose=False).view_api(
+        print_info=False, return_format="dict"
+    )["named_endpoints"]
+    assert {"/ask", "/find", "/source"} <= set(named)
+
+
+# --- In the browser ---------------------------------------------------------------------
+
+
+def test_ask_shows_cited_quote_and_opens_the_document_there(page):
+    ask(page, "Does insurance cover occupational therapy?")
+    mark = page.locator("#sources mark").first
+    mark.wait_for()
+    quote = mark.inner_text()
+    assert "Coverage for OT services varies by plan." in quote
+    assert "[1]" in page.locator("#conversation").inner_text()
+    assert "Occupational therapy & MS" in page.locator("#sources").inner_text()
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+    with page.context.expect_page() as opened:
+        page.locator("#sources").get_by_role("link", name="Open the document at this place").first.click()
+    document = opened.value
+    document.wait_for_load_state()
+    assert "/document/above-ms-occupational-therapy" in document.url
+    highlighted = document.locator("mark#quote")
+    assert " ".join(highlighted.inner_text().split()) == " ".join(quote.split())
+    box = highlighted.bounding_box()
+    assert box is not None
+    assert 0 <= box["y"] < document.viewport_size["height"], "the quote is not scrolled into view"
+    document.close()
+
+
+def test_follow_up_and_new_conversation(page):
+    ask(page, "What does an occupational therapist do?")
+    page.locator("#sources mark").first.wait_for()
+    ask(page, "Will my insurance pay for it?")
+    page.locator("#sources mark", has_text="Coverage for OT").first.wait_for()
+
+    page.get_by_role("button", name="New conversation").click()
+    page.locator("#sources", has_text="The sources of each answer appear here.").wait_for()
+    assert "Will my insurance" not in page.locator("#conversation").inner_text()
+
+
+def test_example_question_on_first_load(page):
+    example = page.locator("#conversation").get_by_text("How do I know if I exercised too much?")
+    example.click()
+    page.locator("#sources mark").first.wait_for()
+    assert "[1]" in page.locator("#conversation").inner_text()
+
+
+def test_emergency_is_shown_first_and_in_words(page):
+    ask(page, "I suddenly can't move one side of my face and my speech is slurred")
+    banner = page.locator("#urgent [role=alert]")
+    banner.wait_for()
+    assert "Urgent" in banner.inner_text()
+    chat_top = page.locator("#conversation").bounding_box()["y"]
+    assert banner.bounding_box()["y"] < chat_top
+    assert page.locator("#sources mark").count() == 0
+    page.get_by_role("button", name="New conversation").click()
+    banner.wait_for(state="hidden")
+
+
+def test_copy_answer_with_references(page):
+    ask(page, "Does insurance cover occupational therapy?")
+    page.locator("#sources mark").first.wait_for()
+    page.get_by_role("button", name="Copy answer with references").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "Coverage for OT services varies by plan." in copied
+    assert "Sources:\n[1]" in copied
+    assert "Occupational therapy & MS, Above MS (Biogen)" in copied
+
+
+def test_thumbs_down_with_comment_is_stored_locally(page, app_server):
+    ask(page, "Does insurance cover occupational therapy?")
+    page.locator("#sources mark").first.wait_for()
+    page.locator("#conversation").get_by_role("button", name="Dislike").last.click()
+    comment = page.get_by_label("Thank you. Anything to add? (optional)")
+    comment.fill("I wanted to know about Medicare.")
+    page.get_by_role("button", name="Send comment").click()
+    page.locator("#feedback-status", has_text="comment was saved").wait_for()
+    with sqlite3.connect(app_server["feedback"]) as db:
+        rating, question, comment_text, sources = db.execute(
+            "SELECT rating, question, comment, sources FROM feedback ORDER BY id DESC"
+        ).fetchone()
+    assert (rating, question) == ("down", "Does insurance cover occupational therapy?")
+    assert comment_text == "I wanted to know about Medicare."
+    assert json.loads(sources)[0]["doc_id"] == "above-ms-occupational-therapy"
+
+
+def test_upload_a_document_then_find_a_sentence_from_it(page, app_server, tmp_path):
+    upload = tmp_path / "Aquatic Therapy Notes.txt"
+    upload.write_text(
+        "Aquatic therapy notes\n\n"
+        f"{UPLOAD_SENTENCE} The water supports the body, so standing and walking "
+        "exercises feel easier.\n\nSessions usually last forty-five minutes.\n\n" + XSS_LINES,
+        encoding="utf-8",
+    )
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(upload))
+    page.locator("#upload", has_text="Aquatic Therapy Notes.txt").wait_for()
+    page.get_by_role("button", name="Add to the library").click()
+    page.locator("#add-results", has_text="added as").wait_for(timeout=60_000)
+    assert (app_server["corpus"] / "Aquatic-Therapy-Notes.txt").exists()
+    assert "Aquatic therapy notes" in page.locator("#documents").inner_text()
+
+    page.get_by_role("tab", name="Find in sources").click()
+    page.get_by_label("Text to find").fill(UPLOAD_SENTENCE)
+    page.get_by_role("button", name="Find in sources").click()
+    first = page.locator("#find-results .match").first
+    first.wait_for()
+    assert "Aquatic therapy notes" in first.inner_text()
+    assert UPLOAD_SENTENCE in first.locator(".found mark").inner_text()
+    assert UPLOAD_SENTENCE in first.locator(".pasted").inner_text()
+
+
+def test_document_text_is_shown_as_text_never_run(page, app_server):
+    # Runs after the upload above: the uploaded file carries a script and an onerror image.
+    page.get_by_role("tab", name="Find in sources").click()
+    page.get_by_label("Text to find").fill("Pool safety rules are posted beside the water.")
+    page.get_by_role("button", name="Find in sources").click()
+    page.locator("#find-results .match").first.wait_for()
+    assert "<script>window.__xss = 1</script>" in page.locator("#find-results").inner_text()
+
+    page.get_by_role("tab", name="Ask").click()
+    ask(page, "Who watches the aquatic therapy sessions <img src=x onerror=window.__xss=1>?")
+    page.locator("#conversation", has_text="onerror").first.wait_for()
+
+    document = page.context.new_page()
+    document.goto(app_server["url"] + "document/aquatic-therapy-notes")
+    assert '<img src=x onerror="window.__xss = 1">' in document.locator("main").inner_text()
+    assert document.evaluate("window.__xss") is None
+    document.close()
+
+
+def test_bad_upload_is_refused_and_nothing_is_lost(page, app_server, tmp_path):
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7 this is not really a pdf")
+    before = sorted(p.name for p in app_server["corpus"].iterdir())
+    indexed = len([n for n in before if n != "documents.json" and not n.startswith(".")])
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.locator("#documents tbody tr")).to_have_count(indexed)
+    page.locator("#upload input[type=file]").set_input_files(str(broken))
+    page.locator("#upload", has_text="broken.pdf").wait_for()
+    page.get_by_role("button", name="Add to the library").click()
+    result = page.locator("#add-results", has_text="Not added")
+    result.wait_for(timeout=60_000)
+    assert "broken.pdf" in result.inner_text()
+    assert sorted(p.name for p in app_server["corpus"].iterdir()) == before
+    expect(page.locator("#documents tbody tr")).to_have_count(indexed)
+
+
+def test_app_binds_to_localhost_only(app_server):
+    port = int(str(app_server["url"]).rsplit(":", 1)[1].strip("/"))
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A" and int(local.split(":")[1], 16) == port:
+            assert local.split(":")[0] == "0100007F", "the app listens beyond 127.0.0.1"
