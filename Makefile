@@ -1,6 +1,9 @@
 # The project's verbs. Each target sets up what it needs, so a fresh machine needs nothing else.
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
+# The browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
+CHROMIUM := /usr/bin/chromium
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
@@ -18,13 +21,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 ingest: install
 	$(PY) -m ingest
 
 run: ingest
 	$(PY) app.py
 
-test: install
+test: install $(CHROMIUM)
 	$(PY) -m pytest
 
 test-fast: install

@@ -50,8 +50,8 @@ NOTICE = (
     "care team about what fits you. In an emergency, call your local emergency number."
 )
 SOURCES_EMPTY = '<p class="empty">The sources of each answer appear here.</p>'
-STREAM_STEPS = 12
-STREAM_PAUSE_S = 0.02
+STREAM_STEPS = 8
+STREAM_PAUSE_S = 0.015
 CSS_PATH = Path(__file__).parent / "webui" / "style.css"
 
 

@@ -261,9 +261,9 @@ def _chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
 
 
 def _document_record(document: Document, chunk_count: int) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        key: value for key in _META_FIELDS if (value := getattr(document.meta, key)) is not None
-    }
+    # Every field is written, "" for none: Chroma's upsert merges metadata, so a field
+    # left out would keep its old value after someone clears it.
+    record: dict[str, Any] = {key: getattr(document.meta, key) or "" for key in _META_FIELDS}
     record.update(
         source_path=document.source_path,
         content_hash=document.content_hash,
@@ -274,7 +274,7 @@ def _document_record(document: Document, chunk_count: int) -> dict[str, Any]:
 
 
 def _document_from_record(doc_id: str, text: str, meta: dict[str, Any]) -> Document:
-    fields = {key: (str(meta[key]) if key in meta else None) for key in _META_FIELDS}
+    fields = {key: (str(meta[key]) if meta.get(key) else None) for key in _META_FIELDS}
     return Document(
         meta=DocumentMeta(
             doc_id=doc_id,

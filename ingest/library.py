@@ -25,7 +25,7 @@ from assistant.embedding import Embedder
 from assistant.errors import DocumentLoadError
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
-from ingest.corpus import METADATA_FILE, build_document, doc_id_of, find_files, read_entries
+from ingest.corpus import METADATA_FILE, Entry, build_document, doc_id_of, find_files, read_entries
 from ingest.loaders import SUPPORTED
 from ingest.pipeline import IngestReport, Progress, run_ingest
 
@@ -41,6 +41,8 @@ class FileResult:
     ok: bool
     message: str
     doc_id: str | None = None
+    stored_as: str | None = None
+    """The file's name in the corpus folder, when it was copied there."""
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,12 @@ class Library:
         with self._lock:
             staging = self.settings.index_dir / ".staging"
             staging.mkdir(parents=True, exist_ok=True)
-            results = [self._stage(path, staging) for path in files]
-            if any(r.ok and r.doc_id for r in results):
+            batch: dict[str, Path | None] = {}
+            """Corpus names taken by this batch -> the copy of the file each one replaced."""
+            results = [self._stage(path, staging, batch) for path in files]
+            if any(r.stored_as for r in results):
                 report = self._ingest(progress)
-                results = [_confirm(r, report) for r in results]
+                results = [self._confirm(r, report, batch) for r in results]
             shutil.rmtree(staging, ignore_errors=True)
             return results
 
@@ -107,23 +111,21 @@ class Library:
                     self.settings.index_dir, index_signature(self.settings), create=True
                 ).remove_document(doc_id)
                 return FileResult(doc_id, True, f"Removed {doc_id} from the index.", doc_id)
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-            trash = self.corpus / REMOVED_FOLDER
-            trash.mkdir(exist_ok=True)
+            kept_file = self._keep_removed(path)
             entries = _read_json(path.parent)
             kept = [e for e in entries["documents"] if e.get("file") != path.name]
             removed_entries = [e for e in entries["documents"] if e.get("file") == path.name]
-            (trash / f"{stamp}-{path.name}.json").write_text(
+            kept_file.with_name(f"{kept_file.name}.json").write_text(
                 json.dumps(removed_entries, indent=2, ensure_ascii=False), encoding="utf-8"
             )
-            shutil.move(str(path), trash / f"{stamp}-{path.name}")
+            path.unlink()
             if removed_entries:
                 _write_json(path.parent, {**entries, "documents": kept})
             self._ingest(progress)
         return FileResult(
             doc_id,
             True,
-            f"Removed {doc_id}. Its file was kept in {trash}/ in case you need it back.",
+            f"Removed {doc_id}. Its file was kept in {kept_file.parent}/ in case you need it back.",
             doc_id,
         )
 
@@ -133,29 +135,49 @@ class Library:
     def _in_corpus(self, path: Path) -> bool:
         return self.corpus.resolve() in path.resolve().parents
 
-    def _stage(self, upload: Path, staging: Path) -> FileResult:
+    def _stage(self, upload: Path, staging: Path, batch: dict[str, Path | None]) -> FileResult:
         """Check one upload and, if it is good, move it into the corpus under a safe name."""
         shown = upload.name
         problem = self._upload_problem(upload)
         if problem:
             return FileResult(shown, False, f"{shown}: {problem}")
-        name = self._free_name(safe_filename(shown), upload)
+        name = self._free_name(safe_filename(shown), batch)
         target = self.corpus / name
         if target.exists() and target.read_bytes() == upload.read_bytes():
             return FileResult(shown, True, f"{shown}: already in the library, unchanged.")
         staged = staging / name
         shutil.copyfile(upload, staged)
-        entry = read_entries(self.corpus).get(name)
         try:
-            document = build_document(staged, entry)
+            document = build_document(staged, read_entries(self.corpus).get(name))
         except DocumentLoadError as exc:
             return FileResult(shown, False, f"{exc} Nothing was added.")
         replacing = target.exists()
+        batch[name] = self._keep_removed(target) if replacing else None
         shutil.move(staged, target)
         verb = "replaces the earlier version" if replacing else "added"
-        return FileResult(
-            shown, True, f"{shown}: {verb} as “{document.meta.title}”.", document.doc_id
-        )
+        message = f"{shown}: {verb} as “{document.meta.title}”."
+        return FileResult(shown, True, message, document.doc_id, stored_as=name)
+
+    def _confirm(
+        self, result: FileResult, report: IngestReport, batch: dict[str, Path | None]
+    ) -> FileResult:
+        """The staged result, unless ingest refused the file; then the corpus is put back."""
+        failed = dict(report.failed)
+        if result.stored_as is None or result.stored_as not in failed:
+            return result
+        (self.corpus / result.stored_as).unlink(missing_ok=True)
+        earlier = batch.get(result.stored_as)
+        if earlier is not None:
+            shutil.copyfile(earlier, self.corpus / result.stored_as)
+        return FileResult(result.name, False, f"{failed[result.stored_as]} Nothing was added.")
+
+    def _keep_removed(self, path: Path) -> Path:
+        """Copy a file about to be replaced or removed into corpus/.removed/, dated."""
+        trash = self.corpus / REMOVED_FOLDER
+        trash.mkdir(exist_ok=True)
+        kept = trash / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{path.name}"
+        shutil.copyfile(path, kept)
+        return kept
 
     def _upload_problem(self, upload: Path) -> str:
         suffix = upload.suffix.lower()
@@ -173,42 +195,37 @@ class Library:
             )
         return ""
 
-    def _free_name(self, name: str, upload: Path) -> str:
-        """`name`, or `name-2`, `name-3`... when its document id belongs to another file."""
+    def _free_name(self, name: str, batch: dict[str, Path | None]) -> str:
+        """`name`, or `name-2`, `name-3`... when its document id belongs to another file,
+        or another file of this batch already took the name."""
         taken = self._ids_by_file()
         entries = read_entries(self.corpus)
         stem, suffix = os.path.splitext(name)
         candidate, number = name, 1
         while True:
             owner = taken.get(doc_id_of(Path(candidate), entries.get(candidate)))
-            if owner is None or owner == candidate:
+            if owner in (None, candidate) and candidate not in batch:
                 return candidate
             number += 1
             candidate = f"{stem}-{number}{suffix}"
 
     def _ids_by_file(self) -> dict[str, str]:
-        """Document id -> file name, for the files in the corpus folder."""
-        entries = read_entries(self.corpus)
-        return {
-            doc_id_of(path, entries.get(path.name)): path.name
-            for path in find_files([self.corpus])
-            if path.parent == self.corpus
-        }
+        """Document id -> path (relative to the corpus) of the file that holds it."""
+        folders: dict[Path, dict[str, Entry]] = {}
+        ids: dict[str, str] = {}
+        for path in find_files([self.corpus]):
+            entries = folders.setdefault(path.parent, read_entries(path.parent))
+            ids[doc_id_of(path, entries.get(path.name))] = str(path.relative_to(self.corpus))
+        return ids
 
 
 def safe_filename(name: str) -> str:
     """A plain file name that stays inside the corpus folder, whatever the upload was called."""
-    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name))[-1]
-    stem, suffix = os.path.splitext(base)
+    base = Path(re.split(r"[\\/]", unicodedata.normalize("NFKC", name))[-1])
+    # Path's idea of the suffix, the same one the upload check uses ("..txt" is a .txt).
+    stem, suffix = base.stem, base.suffix
     stem = re.sub(r"[^\w.-]+", "-", stem, flags=re.ASCII).strip(".-_")[:100]
     return f"{stem or 'document'}{suffix.lower()}"
-
-
-def _confirm(result: FileResult, report: IngestReport) -> FileResult:
-    failed = dict(report.failed)
-    if result.ok and result.name in failed:
-        return FileResult(result.name, False, f"{failed[result.name]} Nothing was added.")
-    return result
 
 
 def _invalid_edit(edit: MetadataEdit) -> str:

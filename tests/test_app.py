@@ -38,7 +38,9 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
-UPLOAD_SENTENCE = "Aquatic therapy in a warm pool lets people with MS practise balance without fear of falling."
+UPLOAD_SENTENCE = (
+    "Aquatic therapy in a warm pool lets people with MS practise balance without fear of falling."
+)
 XSS_LINES = (
     "<script>window.__xss = 1</script> Pool safety rules are posted beside the water.\n\n"
     '<img src=x onerror="window.__xss = 1"> Lifeguards watch every aquatic therapy session.\n'
@@ -83,7 +85,9 @@ def app_server(tmp_path_factory) -> Iterator[dict[str, object]]:
     }
     subprocess.run([sys.executable, "-m", "ingest"], cwd=ROOT, env=env, check=True)
     log = (base / "app.log").open("wb")
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    process = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_up(url, process)
@@ -194,7 +198,9 @@ def test_ask_shows_cited_quote_and_opens_the_document_there(page):
     page.screenshot(path=str(SCREENSHOT))
 
     with page.context.expect_page() as opened:
-        page.locator("#sources").get_by_role("link", name="Open the document at this place").first.click()
+        page.locator("#sources").get_by_role(
+            "link", name="Open the document at this place"
+        ).first.click()
     document = opened.value
     document.wait_for_load_state()
     assert "/document/above-ms-occupational-therapy" in document.url

@@ -111,11 +111,6 @@ def test_safe_filename_stays_inside_the_folder(upload, tmp_path):
     assert (tmp_path / name).resolve().parent == tmp_path.resolve()
 
 
-@pytest.mark.xfail(
-    reason="safe_filename uses os.path.splitext, which treats leading dots as part of the stem, "
-    "so '..txt' (a .txt file by Path.suffix, which the upload check uses) loses its suffix",
-    strict=True,
-)
 def test_safe_filename_keeps_the_suffix_of_a_name_made_of_dots():
     assert safe_filename("..txt") == "document.txt"
 
@@ -131,6 +126,7 @@ def test_add_a_text_file(setup):
             True,
             "Fatigue notes.txt: added as “Fatigue notes”.",
             "fatigue-notes",
+            stored_as="Fatigue-notes.txt",
         )
     ]
     assert (setup.corpus / "Fatigue-notes.txt").read_text(encoding="utf-8") == FATIGUE
@@ -264,9 +260,12 @@ def test_changed_upload_replaces_the_file_of_the_same_name(setup):
             True,
             f"{OT_FILE}: replaces the earlier version as “Occupational therapy & MS”.",
             OT_ID,
+            stored_as=OT_FILE,
         )
     ]
     assert (setup.corpus / OT_FILE).read_text(encoding="utf-8") == new
+    [kept] = (setup.corpus / ".removed").glob(f"*-{OT_FILE}")
+    assert kept.read_text(encoding="utf-8") == old  # the replaced version is kept
     indexed = setup.indexed()
     assert sorted(indexed) == [OT_ID, NMSS_ID]
     assert "Coverage was rewritten." in indexed[OT_ID].text
@@ -281,6 +280,7 @@ def test_upload_whose_id_is_taken_by_another_file_gets_a_new_name(setup):
         True,
         "above-ms-occupational-therapy.md: added as “Fatigue notes”.",
         "above-ms-occupational-therapy-2",
+        stored_as="above-ms-occupational-therapy-2.md",
     )
     assert (setup.corpus / "above-ms-occupational-therapy-2.md").exists()
     assert (setup.corpus / OT_FILE).read_bytes() == (CORPUS / OT_FILE).read_bytes()
@@ -289,11 +289,6 @@ def test_upload_whose_id_is_taken_by_another_file_gets_a_new_name(setup):
     assert indexed[OT_ID] == original
 
 
-@pytest.mark.xfail(
-    reason="two uploads in one batch with the same safe name: the second overwrites the "
-    "first, yet the first is reported as added (ingest/library.py _free_name)",
-    strict=True,
-)
 def test_two_uploads_with_the_same_safe_name_in_one_batch_are_both_kept(setup):
     first = setup.upload("a b (1).txt", "First upload about bladder symptoms and how to manage.")
     second = setup.upload("a b [1].txt", "Second upload about heat sensitivity and staying cool.")
@@ -302,11 +297,6 @@ def test_two_uploads_with_the_same_safe_name_in_one_batch_are_both_kept(setup):
     assert len({r.doc_id for r in results}) == 2
 
 
-@pytest.mark.xfail(
-    reason="_free_name only checks ids of files directly in the corpus folder, but ingest "
-    "claims ids across subfolders: the upload is refused yet left in the corpus",
-    strict=True,
-)
 def test_upload_whose_id_is_taken_in_a_subfolder_gets_a_new_name(setup):
     (setup.corpus / "extra").mkdir()
     (setup.corpus / "extra" / "guide.txt").write_text(
@@ -373,11 +363,6 @@ def test_update_metadata_empty_fields_are_saved_as_null(setup):
     assert (entry["publisher"], entry["updated"], entry["url"]) == (None, None, None)
 
 
-@pytest.mark.xfail(
-    reason="assistant/store.py write_document: _document_record leaves out None fields and "
-    "Chroma's upsert merges metadata, so a cleared publisher/date/url keeps its old value",
-    strict=True,
-)
 def test_update_metadata_cleared_fields_are_cleared_in_the_index(setup):
     setup.library.update_metadata(
         NMSS_ID, str(setup.corpus / NMSS_FILE), CLEARED, setup.messages.append
