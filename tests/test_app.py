@@ -19,9 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import ROOT, copy_corpus
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.real
 
