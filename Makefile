@@ -4,6 +4,8 @@ STAMP   := .venv/.installed
 # The browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
 CHROMIUM := /usr/bin/chromium
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# axe-core, injected into the app's pages by the accessibility tests (pinned in package-lock.json).
+AXE     := node_modules/axe-core/axe.min.js
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
@@ -25,13 +27,17 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 ingest: install
 	$(PY) -m ingest
 
 run: ingest
 	$(PY) app.py
 
-test: install $(CHROMIUM)
+test: install $(CHROMIUM) $(AXE)
 	$(PY) -m pytest
 
 test-fast: install
@@ -49,4 +55,4 @@ bench: ingest
 	$(PY) -m evals.bench
 
 clean:
-	rm -rf .index .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .index .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -52,7 +52,7 @@ NOTICE = (
 SOURCES_EMPTY = '<p class="empty">The sources of each answer appear here.</p>'
 STREAM_STEPS = 8
 STREAM_PAUSE_S = 0.015
-CSS_PATH = Path(__file__).parent / "webui" / "style.css"
+WEBUI = Path(__file__).parent / "webui"
 
 
 class Services:
@@ -115,6 +115,7 @@ def create_app(services: Services) -> gr.Blocks:
         gr.HTML(
             f'<header class="app-header"><h1>{TITLE}</h1><p class="notice">{NOTICE}</p></header>'
         )
+        _display_settings(app)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 _ask_tab(services)
@@ -125,17 +126,33 @@ def create_app(services: Services) -> gr.Blocks:
     return app
 
 
+def _display_settings(app: gr.Blocks) -> None:
+    """Larger text and high contrast, remembered by this browser (webui/page.js applies them)."""
+    with gr.Row(elem_id="display-settings"):
+        larger = gr.Checkbox(
+            label="Larger text", elem_id="larger-text", container=False, scale=0, min_width=150
+        )
+        contrast = gr.Checkbox(
+            label="High contrast", elem_id="high-contrast", container=False, scale=0, min_width=150
+        )
+    app.load(None, None, [larger, contrast], js="() => window.msraDisplay.saved()")
+    for box, name in ((larger, "larger"), (contrast, "contrast")):
+        box.change(None, box, None, js=f"(on) => window.msraDisplay.set('{name}', on)")
+
+
 def _ask_tab(services: Services) -> None:
     answers = gr.State({})
     feedback_row = gr.State(0)
     banner = gr.HTML(visible=False, elem_id="urgent")
+    # The finished answer, read once by screen readers (the chat itself is told to stay quiet
+    # while the answer streams in; see webui/page.js).
+    announce = gr.HTML(elem_id="announce", elem_classes=["visually-hidden"])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(
                 label="Conversation",
-                height=460,
-                examples=[{"text": q} for q in EXAMPLES],
-                placeholder="Ask about rehabilitation in MS, or pick an example question.",
+                height=380,
+                placeholder="Ask about rehabilitation in MS. Answers quote the documents.",
                 latex_delimiters=[],
                 buttons=["copy"],
                 feedback_options=("Like", "Dislike"),
@@ -151,6 +168,9 @@ def _ask_tab(services: Services) -> None:
             with gr.Row():
                 ask = gr.Button("Ask", variant="primary", elem_id="ask-button")
                 new = gr.Button("New conversation", elem_id="new-conversation")
+            with gr.Group(elem_id="examples") as examples:
+                gr.Markdown("**Or try one of these questions:**")
+                picks = [gr.Button(q, size="sm", elem_classes=["example"]) for q in EXAMPLES]
             with gr.Group(visible=False, elem_id="feedback-comment") as comment_box:
                 comment = gr.Textbox(
                     label="Thank you. Anything to add? (optional)",
@@ -161,19 +181,20 @@ def _ask_tab(services: Services) -> None:
             feedback_status = gr.Markdown(elem_id="feedback-status")
         with gr.Column(scale=2):
             sources = gr.HTML(SOURCES_EMPTY, elem_id="sources")
-            copy_text = gr.Textbox(
-                label="Answer with references, as plain text for an e-mail",
-                lines=6,
-                max_lines=14,
-                interactive=False,
-                buttons=["copy"],
-                elem_id="answer-text",
-            )
-            copy = gr.Button("Copy answer with references", elem_id="copy-answer")
+            with gr.Group(visible=False) as copy_group:
+                copy_text = gr.Textbox(
+                    label="Answer with references, as plain text for an e-mail",
+                    lines=6,
+                    max_lines=14,
+                    interactive=False,
+                    buttons=["copy"],
+                    elem_id="answer-text",
+                )
+                copy = gr.Button("Copy answer with references", elem_id="copy-answer")
 
     def respond(text: str, chat: list[dict[str, Any]], known: dict[int, Answer]) -> Iterator[Any]:
         if not (text or "").strip():
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield (gr.skip(),) * len(outputs)
             return
         answer = services.assistant.ask(text, _history(known))
         shown = render.answer_markdown(answer)
@@ -187,7 +208,7 @@ def _ask_tab(services: Services) -> None:
         pieces = [shown] if urgent else list(_growing(shown))
         for piece in pieces[:-1]:
             chat[-1] = {"role": "assistant", "content": piece}
-            yield "", chat, gr.skip(), gr.skip(), gr.skip(), known
+            yield "", chat, gr.skip(), gr.skip(), gr.skip(), known, gr.skip(), gr.skip(), gr.skip()
             time.sleep(STREAM_PAUSE_S)
         chat[-1] = {"role": "assistant", "content": shown}
         yield (
@@ -197,12 +218,15 @@ def _ask_tab(services: Services) -> None:
             answer_as_text(answer),
             gr.update(value=urgent, visible=bool(urgent)),
             known,
+            render.announcement(answer),
+            gr.update(visible=False),
+            gr.update(visible=True),
         )
 
     def from_example(
-        chat: list[dict[str, Any]], known: dict[int, Answer], picked: gr.SelectData
+        example: str, chat: list[dict[str, Any]], known: dict[int, Answer]
     ) -> Iterator[Any]:
-        yield from respond(str(picked.value.get("text", "")), chat, known)
+        yield from respond(example, chat, known)
 
     def rate(known: dict[int, Answer], liked: gr.LikeData) -> tuple[Any, ...]:
         index = liked.index if isinstance(liked.index, int) else liked.index[0]
@@ -219,10 +243,23 @@ def _ask_tab(services: Services) -> None:
             return gr.update(visible=False), "", "Thank you, your comment was saved."
         return gr.skip(), gr.skip(), "Write a comment first, or leave it."
 
-    outputs = [question, chatbot, sources, copy_text, banner, answers]
-    question.submit(respond, [question, chatbot, answers], outputs, api_visibility="private")
-    ask.click(respond, [question, chatbot, answers], outputs, api_visibility="private")
-    chatbot.example_select(from_example, [chatbot, answers], outputs, api_visibility="private")
+    outputs = [
+        question,
+        chatbot,
+        sources,
+        copy_text,
+        banner,
+        answers,
+        announce,
+        examples,
+        copy_group,
+    ]
+    # Progress shows on the chat only: elsewhere it would be read out by screen readers.
+    quiet = {"api_visibility": "private", "show_progress_on": [chatbot]}
+    question.submit(respond, [question, chatbot, answers], outputs, **quiet)
+    ask.click(respond, [question, chatbot, answers], outputs, **quiet)
+    for pick in picks:
+        pick.click(from_example, [pick, chatbot, answers], outputs, **quiet)
     chatbot.like(
         rate, [answers], [feedback_row, comment_box, feedback_status], api_visibility="private"
     )
@@ -232,12 +269,14 @@ def _ask_tab(services: Services) -> None:
         [comment_box, comment, feedback_status],
         api_visibility="private",
     )
-    new.click(
-        lambda: ([], SOURCES_EMPTY, "", gr.update(value="", visible=False), {}, "", ""),
-        None,
-        [chatbot, sources, copy_text, banner, answers, question, feedback_status],
-        api_visibility="private",
-    )
+
+    def start_over() -> tuple[Any, ...]:
+        hidden = gr.update(value="", visible=False)
+        shown, gone = gr.update(visible=True), gr.update(visible=False)
+        return [], SOURCES_EMPTY, "", hidden, {}, "", "", "", shown, gone
+
+    cleared = [chatbot, sources, copy_text, banner, answers, question, feedback_status, announce]
+    new.click(start_over, None, [*cleared, examples, copy_group], api_visibility="private")
     copy.click(
         None,
         [copy_text],
@@ -269,14 +308,18 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
     table = gr.HTML(elem_id="documents")
     with gr.Accordion("Add documents", open=True):
         limit = services.settings.max_upload_mb
-        uploads = gr.File(
-            label=f"Files to add: PDF, TXT, Markdown or HTML, up to {limit} MB each",
+        gr.Markdown(
+            f"PDF, TXT, Markdown or HTML files, up to {limit} MB each. Choose several at once "
+            "if you like; each is checked, then added and indexed."
+        )
+        uploads = gr.UploadButton(
+            "Choose files to add",
             file_count="multiple",
             file_types=[".pdf", ".txt", ".md", ".html", ".htm"],
             type="filepath",
+            variant="primary",
             elem_id="upload",
         )
-        add = gr.Button("Add to the library", variant="primary", elem_id="add-documents")
         added = gr.HTML(elem_id="add-results")
     with gr.Accordion("Edit or remove a document", open=False):
         chosen = gr.Dropdown(label="Document", choices=[], value=None, elem_id="doc-choice")
@@ -301,9 +344,9 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
 
     def add_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:
         if not paths:
-            return gr.skip(), gr.skip(), "<p>Choose one or more files first.</p>", None
+            return gr.skip(), gr.skip(), "<p>Choose one or more files first.</p>"
         results = services.library.add([Path(p) for p in paths], _progress_callback(progress))
-        return (*refreshed(results), None)
+        return refreshed(results)
 
     def fill(doc_id: str | None) -> tuple[str, str, str, str]:
         document = services.assistant.documents.get(doc_id or "")
@@ -348,7 +391,7 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         summary = _results_html([FileResult("", report.usable, report.summary())])
         return table_html, choices, summary
 
-    add.click(add_files, uploads, [table, chosen, added, uploads], api_visibility="private")
+    uploads.upload(add_files, uploads, [table, chosen, added], api_visibility="private")
     chosen.change(fill, chosen, [title, publisher, updated, url], api_visibility="private")
     save.click(
         save_details,
@@ -424,8 +467,17 @@ def serve(services: Services) -> Any:
         return HTMLResponse(render.document_page(found, start, end), headers=policy)
 
     theme = gr.themes.Default(
+        primary_hue="blue",
         font=["system-ui", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "Consolas", "monospace"],
+    ).set(
+        # Dark enough for white text at WCAG AA (the default orange is not).
+        button_primary_background_fill="#1d4ed8",
+        button_primary_background_fill_hover="#1e3a8a",
+        button_primary_background_fill_dark="#1d4ed8",
+        button_primary_background_fill_hover_dark="#1e3a8a",
+        button_primary_text_color="#ffffff",
+        button_primary_text_color_dark="#ffffff",
     )
     return gr.mount_gradio_app(
         web,
@@ -436,8 +488,9 @@ def serve(services: Services) -> Any:
         max_file_size=f"{services.settings.max_upload_mb}mb",
         ssr_mode=False,
         theme=theme,
-        css=CSS_PATH.read_text(encoding="utf-8"),
-        footer_links=["api"],
+        css=(WEBUI / "style.css").read_text(encoding="utf-8"),
+        head=f"<script>{(WEBUI / 'page.js').read_text(encoding='utf-8')}</script>",
+        footer_links=[],
     )
 
 

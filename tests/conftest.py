@@ -8,6 +8,11 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 import dataclasses
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,3 +80,103 @@ def real_settings(real_built):
 @pytest.fixture(scope="session")
 def real_assistant(real_built):
     return real_built[1]
+
+
+# --- The app as a subprocess, and a headless Chromium to drive it (browser tests) ---------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with code {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"the app did not answer at {url} within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory) -> Iterator[dict[str, object]]:
+    base = tmp_path_factory.mktemp("app")
+    corpus = copy_corpus(base / "corpus")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MSRA_CORPUS_DIR": str(corpus),
+        "MSRA_INDEX_DIR": str(base / "index"),
+        "MSRA_FEEDBACK_PATH": str(base / "feedback.sqlite3"),
+        "MSRA_PORT": str(port),
+        "MSRA_EMBEDDER": "minilm",
+        "HF_HUB_OFFLINE": "1",
+    }
+    subprocess.run([sys.executable, "-m", "ingest"], cwd=ROOT, env=env, check=True)
+    log = (base / "app.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_up(url, process)
+        yield {"url": url, "corpus": corpus, "base": base, "feedback": base / "feedback.sqlite3"}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(app_server):
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Chromium is not installed at /usr/bin/chromium. `make test` installs it "
+            "(Debian package `chromium`)."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_server["url"])
+    outside: list[str] = []
+    context.on("request", lambda r: outside.append(r.url) if not r.url.startswith(LOCAL) else None)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app_server["url"])
+    page.get_by_label("Your question").wait_for()
+    yield page
+    assert outside == [], f"the page reached outside this machine: {outside}"
+    assert dialogs == [], f"a document or answer opened a dialog: {dialogs}"
+    assert page.evaluate("window.__xss") is None
+    context.close()

@@ -27,11 +27,30 @@ def escape_markdown(text: str) -> str:
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The chat message for an answer. Urgent answers open with a line that says so in words."""
+    """The chat message for an answer. Urgent answers open with a line that says so in words.
+
+    A marker shows as `[1]` and is read as "source 1": the brackets are drawn by CSS with empty
+    alternative text (the chat's sanitiser drops aria-hidden and data attributes, so the number
+    travels in the class), the words are visually hidden."""
     body = "\n\n".join(escape_markdown(p.strip()) for p in answer.answer.split("\n\n"))
+    body = _ESCAPED_MARKER.sub(
+        r'<span class="cite cite-\1"><span class="visually-hidden">(source \1)</span></span>',
+        body,
+    )
     if answer.status in URGENT:
         return f"**Urgent: please read this first.**\n\n{body}"
     return body
+
+
+_ESCAPED_MARKER = re.compile(r"\\\[(\d+)\\\]")
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def announcement(answer: Answer) -> str:
+    """What a screen reader says once the answer is complete: the answer, markers as words."""
+    opening = "Urgent. " if answer.status in URGENT else "Answer ready. "
+    text = _MARKER.sub(r"(source \1)", " ".join(answer.answer.split()))
+    return f"<p>{html.escape(opening + text)}</p>"
 
 
 def urgent_banner(answer: Answer) -> str:
@@ -85,7 +104,8 @@ def _source_item(citation: Citation, document: Document | None) -> str:
     )
     return (
         f'<li class="source" id="source-{citation.n}">'
-        f'<p class="source-head"><span class="source-n">[{citation.n}]</span> '
+        f'<p class="source-head"><span class="source-n" aria-hidden="true">[{citation.n}]</span>'
+        f'<span class="visually-hidden">Source {citation.n}:</span> '
         f"{_provenance(citation.title, citation.publisher, citation.updated, citation.stale)}</p>"
         f'<blockquote class="context">{context}</blockquote>'
         f'<p class="source-foot">{_open_link(citation.doc_id, citation.start, citation.end)}'
