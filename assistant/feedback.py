@@ -80,4 +80,16 @@ class FeedbackStore:
                 "SELECT id, created_utc, rating, question, status, answer, sources, comment"
                 " FROM feedback ORDER BY id DESC"
             ).fetchall()
-        return [FeedbackRow(*row[:6], json.loads(row[6]), row[7]) for row in found]
+        return [
+            FeedbackRow(
+                id=row[0],
+                created_utc=row[1],
+                rating=row[2],
+                question=row[3],
+                status=row[4],
+                answer=row[5],
+                sources=json.loads(row[6]),
+                comment=row[7],
+            )
+            for row in found
+        ]

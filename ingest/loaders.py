@@ -9,8 +9,10 @@ and what to do. Cleaning and chunking happen elsewhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import DocumentLoadError
 
@@ -72,7 +74,7 @@ def _load_pdf(path: Path, data: bytes) -> RawDocument:
                 f"{path.name}: the PDF is password-protected. Save an unprotected copy and add that."
             )
         pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
+        info: Mapping[str, Any] = reader.metadata or {}
     except DocumentLoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:

@@ -264,8 +264,9 @@ def test_sources_html_shows_provenance_context_and_location():
     cited = citation(page=3, section="Pacing")
     html = sources_html(answer(citations=(cited,)), {"pacing": document()})
     assert html.startswith('<section class="sources" aria-labelledby="sources-heading">')
-    assert '<span class="source-n">[1]</span> <strong>Pacing and MS</strong> — MS Society, ' in (
-        html
+    assert (
+        '<span class="source-n" aria-hidden="true">[1]</span><span class="visually-hidden">Source 1:</span> <strong>Pacing and MS</strong> — MS Society, '
+        in (html)
     )
     assert "updated 2024-05.</p>" in html
     assert (
@@ -324,7 +325,11 @@ def test_answer_markdown_urgent_opens_with_a_warning(status):
 
 def test_answer_markdown_plain_answer():
     markdown = answer_markdown(answer(text=" Rest often [1].\n\n Plan the day. "))
-    assert markdown == "Rest often \\[1\\]\\.\n\nPlan the day\\."
+    # Seen as [1] (drawn by CSS from the class), heard as "(source 1)".
+    assert markdown == (
+        'Rest often <span class="cite cite-1"><span class="visually-hidden">(source 1)</span>'
+        "</span>\\.\n\nPlan the day\\."
+    )
 
 
 # find_html
