@@ -89,7 +89,8 @@ def without_citation_marks(text: str) -> str:
 
 
 def framing_text(answer: str, quotes: Sequence[str]) -> str:
-    """The assistant's own words in an answer: the text without its quotes and [n] marks."""
+    """The assistant's own words in an answer: the text without its quotes (or any other
+    text taken from the documents, such as titles) and without [n] marks."""
     for quote in sorted(quotes, key=len, reverse=True):
         if quote.strip():
             answer = answer.replace(quote.strip(), " ")
@@ -97,11 +98,20 @@ def framing_text(answer: str, quotes: Sequence[str]) -> str:
     return "\n".join(line.strip() for line in answer.splitlines() if re.search(r"\w", line))
 
 
+def _as_sentence(line: str) -> str:
+    """A line of an answer (a heading, a list item, "The documents say:") is read as a
+    sentence of its own, so it ends in a full stop if it has no end punctuation."""
+    line = line.strip()
+    return line if line[-1] in ".!?" else line + "."
+
+
 def flesch_kincaid_grade(text: str, language: str = "en") -> float | None:
     """Flesch-Kincaid grade level of the text (textstat; syllables from its dictionaries for
-    `language`), or None for text without words. The formula is calibrated on English."""
+    `language`), or None for text without words. Each line counts as a sentence at least.
+    The formula is calibrated on English."""
     if not re.search(r"[^\W\d_]", text):
         return None
+    text = " ".join(_as_sentence(line) for line in text.splitlines() if line.strip())
     stats = textstatistics()  # an instance of its own, so the language is not global state
     stats.set_lang(language)
     return float(stats.flesch_kincaid_grade(text))

@@ -24,6 +24,8 @@ class Metric:
     """Tolerance as a fraction of the snapshot value (latency on a shared machine)."""
     overall_only: bool = False
     """Compared only over all cases: per group it is too noisy to mean anything."""
+    floor: float = 0.0
+    """A change smaller than this never counts, whatever the relative tolerance."""
 
 
 METRICS = (
@@ -40,8 +42,8 @@ METRICS = (
     Metric("find_top1", "find: right passage first"),
     Metric("grade_framing", "FK grade, own framing text", False, 0.5),
     Metric("grade_answers", "FK grade, whole answers", False, 0.5),
-    Metric("latency_ms_p50", "latency p50 (ms)", False, 0.5, relative=True, overall_only=True),
-    Metric("latency_ms_p95", "latency p95 (ms)", False, 0.5, relative=True, overall_only=True),
+    Metric("latency_ms_p50", "latency p50 (ms)", False, 0.5, True, True, floor=5.0),
+    Metric("latency_ms_p95", "latency p95 (ms)", False, 0.5, True, True, floor=5.0),
 )
 GROUP_COLUMNS = {
     "by_category": ("success", "hit_at_5", "mrr", "answered_correctly", "find_top1"),
@@ -124,6 +126,7 @@ class Regression:
 
 def _worse(metric: Metric, snapshot: float, now: float) -> bool:
     allowed = metric.tolerance * abs(snapshot) if metric.relative else metric.tolerance
+    allowed = max(allowed, metric.floor)
     change = snapshot - now if metric.higher_is_better else now - snapshot
     return change > allowed + 1e-9
 

@@ -75,11 +75,16 @@ def _run_ask(system: System, case: dict[str, Any]) -> Row:
         # The quotes are English documents; the framing is in the language of the case.
         "grade_answer": metrics.flesch_kincaid_grade(metrics.without_citation_marks(answer.answer)),
         "grade_framing": metrics.flesch_kincaid_grade(
-            metrics.framing_text(answer.answer, quotes), language(case)
+            metrics.framing_text(answer.answer, quotes + _titles(docs)), language(case)
         ),
         "answer": answer.answer,
         "resolved": answer.resolved_question,
     }
+
+
+def _titles(documents: dict[str, Document]) -> list[str]:
+    """Document titles (an abstention lists them) are the documents' words, not ours."""
+    return [d.meta.title for d in documents.values()]
 
 
 def succeeded(row: Row) -> bool:
