@@ -249,7 +249,17 @@ def test_main_end_to_end_on_the_fast_index(fast_settings_built, tmp_path, monkey
     assert (tmp_path / "by_category.png").stat().st_size > 0
     assert (tmp_path / "latency.png").stat().st_size > 0
     assert "## By language" in (tmp_path / "report.md").read_text()
-    assert main([*args, "--fail-on-regression"]) == 0  # same figures: nothing regressed
+    # Same cases, same figures: nothing regressed (latency, which is noise here, left out).
+    saved = json.loads(snapshot.read_text())
+    for key in ("latency_ms_p50", "latency_ms_p95"):
+        del saved["summary"][key]
+    snapshot.write_text(json.dumps(saved))
+    assert main([*args, "--fail-on-regression"]) == 0
+    saved["summary"]["success"] = 1.5  # a snapshot no run can match
+    snapshot.write_text(json.dumps(saved))
+    assert main(args) == 0
+    assert main([*args, "--fail-on-regression"]) == 1
+    assert "REGRESSION overall: success 1.500" in capsys.readouterr().out
 
 
 def test_compare_latency_has_an_absolute_floor():
