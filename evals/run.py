@@ -60,6 +60,7 @@ def check_snapshot(summary: dict[str, Any], path: Path, save: bool) -> tuple[lis
     if save:
         note = "Our system's figures at the last --save-baseline; evals.run compares with them."
         data = {"note": note, "summary": _rounded(summary)}
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         lines.append(f"Snapshot rewritten: {path}")
     return regressions, lines
