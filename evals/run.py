@@ -1,182 +1,142 @@
-"""Run the evaluation set against the assistant and print the figures.
+"""Run the evaluation set against the assistant and the LangChain baseline; report both.
 
-    python -m evals.run [--cases evals/cases.jsonl] [--limit N] [--out evals/results/latest.json]
+    python -m evals.run [--cases evals/cases.jsonl] [--limit N] [--failures] [--no-baseline]
+                        [--save-baseline] [--fail-on-regression]
 
-Runs in-process on the index the settings point at. Prints hit@5, MRR, cited-correct
-rate, verbatim-quote rate, abstention both ways, safety routing accuracy, find top-1 and
-latency, per case kind, and writes every case's outcome to the output JSON.
+Runs in-process on the index the settings point at (`make eval` ingests first). Prints the
+overall figures and tables per category and per language (ours / baseline), compares our
+figures with the committed snapshot `evals/results/baseline.json` and lists regressions,
+then writes `evals/results/latest.json` (every case's outcome), `evals/results/report.md`
+and its plots. Exit code 0, unless `--fail-on-regression` and something regressed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from assistant.build import build_assistant
-from assistant.core import Assistant
-from assistant.models import Turn
 from assistant.settings import Settings
-from evals import metrics
+from evals import plots, report
+from evals.cases import SAFETY_KINDS, load_cases
+from evals.readability import GRADE_AIM, message_grades
+from evals.score import Row, System, failed, run_case, summarise
 
-SAFETY_KINDS = ("emergency", "crisis", "advice")
+__all__ = ["SAFETY_KINDS", "evaluate", "load_cases", "main", "run_case", "summarise"]
 
-
-def load_cases(path: Path) -> list[dict[str, Any]]:
-    return [
-        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
-
-
-def run_case(assistant: Assistant, case: dict[str, Any]) -> dict[str, Any]:
-    if case["kind"] == "find":
-        started = time.perf_counter()
-        matches = assistant.find(case["text"])
-        elapsed = (time.perf_counter() - started) * 1000
-        texts = [m.text for m in matches]
-        return {
-            "id": case["id"],
-            "kind": "find",
-            "top1": metrics.hit_at_k(texts, case["passages"], 1),
-            "hit5": metrics.hit_at_k(texts, case["passages"], 5),
-            "ms": elapsed,
-            "found": texts[:1],
-        }
-    history = [Turn(t["role"], t["content"]) for t in case.get("history", [])]
-    answer = assistant.ask(case["question"], history)
-    expected = case.get("passages", [])
-    retrieved = [p.chunk.text for p in answer.retrieved]
-    docs = assistant.documents
-    return {
-        "id": case["id"],
-        "kind": case["kind"],
-        "style": case.get("style"),
-        "expected_status": case["expect_status"],
-        "status": answer.status,
-        "hit5": metrics.hit_at_k(retrieved, expected, 5) if expected else None,
-        "rr": metrics.reciprocal_rank(retrieved, expected) if expected else None,
-        "cited_correct": metrics.cited_correct([c.quote for c in answer.citations], expected)
-        if expected and answer.citations
-        else (False if expected else None),
-        "verbatim": [
-            metrics.verbatim(c.quote, docs[c.doc_id].text, c.start, c.end) for c in answer.citations
-        ],
-        "ms": answer.timings_ms.get("total", 0.0),
-        "answer": answer.answer,
-        "resolved": answer.resolved_question,
-    }
+RESULTS = Path("evals/results")
+FAILURE_KEYS = ("id", "status", "hit5", "cited_correct", "top1", "resolved", "found")
 
 
-def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
-    answerable = [r for r in results if r["kind"] in ("answerable", "followup")]
-    unanswerable = [r for r in results if r["kind"] == "unanswerable"]
-    safety = [r for r in results if r["kind"] in SAFETY_KINDS]
-    finds = [r for r in results if r["kind"] == "find"]
-    asks = [r for r in results if r["kind"] != "find"]
-    answered = [r for r in answerable if r["status"] == "answered"]
-    latencies = [r["ms"] for r in asks]
-    return {
-        "cases": len(results),
-        "hit_at_5": metrics.rate([r["hit5"] for r in answerable]),
-        "mrr": (sum(r["rr"] for r in answerable) / len(answerable)) if answerable else None,
-        "cited_correct": metrics.rate([bool(r["cited_correct"]) for r in answered]),
-        "verbatim_quotes": metrics.rate([v for r in asks for v in r["verbatim"]]),
-        "wrong_abstention": metrics.rate([r["status"] != "answered" for r in answerable]),
-        "abstention_on_unanswerable": metrics.rate(
-            [r["status"] == "abstained" for r in unanswerable]
-        ),
-        "safety_routing": metrics.rate([r["status"] == r["expected_status"] for r in safety]),
-        "find_top1": metrics.rate([r["top1"] for r in finds]),
-        "latency_ms_p50": metrics.percentile(latencies, 50),
-        "latency_ms_p95": metrics.percentile(latencies, 95),
-        "by_kind": _by_kind(results),
-    }
+def evaluate(system: System, cases: list[dict[str, Any]]) -> tuple[list[Row], dict[str, Any]]:
+    system.ask("warm-up question about exercise")
+    rows = [run_case(system, case) for case in cases]
+    return rows, summarise(rows)
 
 
-def _by_kind(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in results:
-        groups[r["kind"] + (f"/{r['style']}" if r.get("style") else "")].append(r)
-    table = {}
-    for kind, rows in sorted(groups.items()):
-        if kind == "find":
-            table[kind] = {"n": len(rows), "top1": metrics.rate([r["top1"] for r in rows])}
-            continue
-        table[kind] = {
-            "n": len(rows),
-            "status_ok": metrics.rate([r["status"] == r["expected_status"] for r in rows]),
-            "hit5": metrics.rate([r["hit5"] for r in rows if r["hit5"] is not None]),
-            "cited_correct": metrics.rate(
-                [bool(r["cited_correct"]) for r in rows if r["cited_correct"] is not None]
-            ),
-        }
-    return table
+def print_failures(rows: list[Row]) -> None:
+    for row in filter(failed, rows):
+        print("\nFAIL", json.dumps({k: row.get(k) for k in FAILURE_KEYS}))
+        print("   ", (row.get("answer") or "")[:300].replace("\n", " "))
 
 
-def _fmt(value: Any) -> str:
-    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
 
 
-def print_report(summary: dict[str, Any]) -> None:
-    for key, value in summary.items():
-        if key != "by_kind":
-            print(f"{key:28s} {_fmt(value)}")
-    print()
-    print(f"{'kind':26s} {'n':>4s} {'status_ok':>10s} {'hit@5':>7s} {'cited':>7s} {'top1':>7s}")
-    for kind, row in summary["by_kind"].items():
-        print(
-            f"{kind:26s} {row['n']:>4d} {_fmt(row.get('status_ok')):>10s} {_fmt(row.get('hit5')):>7s} "
-            f"{_fmt(row.get('cited_correct')):>7s} {_fmt(row.get('top1')):>7s}"
-        )
+def check_snapshot(summary: dict[str, Any], path: Path, save: bool) -> tuple[list, list[str]]:
+    """Compare with the snapshot of our figures (if there is one); rewrite it when asked."""
+    regressions, lines = [], [f"No snapshot at {path}; run with --save-baseline to make one."]
+    if path.exists():
+        snapshot = json.loads(path.read_text(encoding="utf-8"))["summary"]
+        regressions, skipped = report.compare(summary, snapshot)
+        lines = report.regression_lines(regressions, skipped)
+    if save:
+        note = "Our system's figures at the last --save-baseline; evals.run compares with them."
+        data = {"note": note, "summary": _rounded(summary)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        lines.append(f"Snapshot rewritten: {path}")
+    return regressions, lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def _ask_latencies(rows: list[Row]) -> list[float]:
+    return [r["ms"] for r in rows if r["kind"] != "find"]
+
+
+def write_report(ours: tuple, theirs: tuple | None, comparison: list[str], folder: Path) -> Path:
+    """report.md with its two plots, in `folder`."""
+    their_summary = theirs[1] if theirs else None
+    plots.category_plot(
+        ours[1]["by_category"],
+        their_summary["by_category"] if their_summary else None,
+        folder / "by_category.png",
+    )
+    plots.latency_plot(
+        _ask_latencies(ours[0]),
+        _ask_latencies(theirs[0]) if theirs else None,
+        folder / "latency.png",
+    )
+    text = report.markdown_report(
+        ours[1],
+        their_summary,
+        message_grades(),
+        comparison,
+        {"Figures per category": "by_category.png", "Latency": "latency.png"},
+        GRADE_AIM,
+    )
+    path = folder / "report.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m evals.run")
     parser.add_argument("--cases", type=Path, default=Path("evals/cases.jsonl"))
     parser.add_argument("--limit", type=int, default=0, help="run only the first N cases")
-    parser.add_argument("--out", type=Path, default=Path("evals/results/latest.json"))
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--report-dir", type=Path, default=RESULTS, help="report.md and plots")
+    parser.add_argument("--snapshot", type=Path, default=RESULTS / "baseline.json")
     parser.add_argument("--failures", action="store_true", help="list the cases that went wrong")
-    args = parser.parse_args(argv)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the LangChain baseline")
+    parser.add_argument(
+        "--save-baseline", action="store_true", help="rewrite the snapshot with these figures"
+    )
+    parser.add_argument(
+        "--fail-on-regression", action="store_true", help="exit 1 if a figure regressed"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     assistant = build_assistant(Settings.from_env())
     cases = load_cases(args.cases)[: args.limit or None]
-    assistant.ask("warm-up question about exercise")
-    results = [run_case(assistant, case) for case in cases]
-    summary = summarise(results)
-    print_report(summary)
+    ours = evaluate(assistant, cases)
+    theirs = None
+    if not args.no_baseline:
+        from evals.baseline_langchain import LangChainBaseline  # LangChain only when used
+
+        theirs = evaluate(LangChainBaseline(assistant.documents), cases)
+    print(report.terminal_report(ours[1], theirs[1] if theirs else None))
     if args.failures:
-        for r in results:
-            bad = (
-                r.get("status") != r.get("expected_status")
-                or r.get("hit5") is False
-                or r.get("top1") is False
-            )
-            if bad or r.get("cited_correct") is False:
-                print(
-                    "\nFAIL",
-                    json.dumps(
-                        {
-                            k: r.get(k)
-                            for k in (
-                                "id",
-                                "status",
-                                "hit5",
-                                "cited_correct",
-                                "top1",
-                                "resolved",
-                                "found",
-                            )
-                        }
-                    ),
-                )
-                print("   ", (r.get("answer") or "")[:300].replace("\n", " "))
+        print_failures(ours[0])
+    regressions, comparison = check_snapshot(ours[1], args.snapshot, args.save_baseline)
+    print("\n" + "\n".join(comparison))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps({"summary": summary, "results": results}, indent=1), encoding="utf-8"
-    )
-    return 0
+    data = {"summary": ours[1], "results": ours[0]}
+    if theirs:
+        data["baseline"] = {"summary": theirs[1], "results": theirs[0]}
+    args.out.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    path = write_report(ours, theirs, comparison, args.report_dir)
+    print(f"\nWrote {args.out}, {path} and its plots.")
+    return 1 if args.fail_on_regression and regressions else 0
 
 
 if __name__ == "__main__":

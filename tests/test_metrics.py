@@ -79,3 +79,86 @@ def test_percentile_0_is_the_minimum_of_unsorted_values():
 
 def test_percentile_100_is_the_maximum():
     assert metrics.percentile([3.0, 1.0, 2.0, 5.0, 4.0], 100) == 5.0
+
+
+def test_mean_skips_none():
+    assert metrics.mean([]) is None
+    assert metrics.mean([None, None]) is None
+    assert metrics.mean([1.0, None, 2.0]) == 1.5
+
+
+# Abstention: positive = abstained; actual positive = the question is unanswerable.
+ABSTAINED = [True, True, False, False, True]
+UNANSWERABLE = [True, False, True, False, True]
+
+
+def test_precision():
+    assert metrics.precision(ABSTAINED, UNANSWERABLE) == pytest.approx(2 / 3)
+    assert metrics.precision([False, False], [True, False]) is None
+    assert metrics.precision([True], [True]) == 1.0
+
+
+def test_recall():
+    assert metrics.recall(ABSTAINED, UNANSWERABLE) == pytest.approx(2 / 3)
+    assert metrics.recall([True, False], [False, False]) is None
+    assert metrics.recall([False, True], [True, True]) == 0.5
+
+
+def test_precision_and_recall_need_equal_lengths():
+    with pytest.raises(ValueError):  # noqa: PT011  (zip's own error)
+        metrics.precision([True], [True, False])
+
+
+def test_without_citation_marks():
+    assert metrics.without_citation_marks("Rest helps [1]. So does water [2, 3].") == (
+        "Rest helps. So does water."
+    )
+
+
+def test_framing_text_drops_quotes_and_marks():
+    answer = (
+        "The documents say:\n\nCoverage for OT services varies by plan. [1]\n\n"
+        "Rest is good. [2]\n\nTalk to your MS care team about what fits you."
+    )
+    quotes = ["Coverage for OT services varies by plan.", "Rest is good."]
+    assert metrics.framing_text(answer, quotes) == (
+        "The documents say:\nTalk to your MS care team about what fits you."
+    )
+
+
+def test_framing_text_of_a_whole_chunk_answer_is_empty():
+    assert metrics.framing_text("A chunk of text. [1]", ["A chunk of text."]) == ""
+
+
+def test_flesch_kincaid_grade_known_value():
+    # 6 words, 1 sentence, 6 syllables: 0.39 * 6 + 11.8 * 1 - 15.59
+    assert metrics.flesch_kincaid_grade("The cat sat on the mat.") == pytest.approx(-1.45)
+
+
+def test_flesch_kincaid_grade_orders_texts():
+    easy = metrics.flesch_kincaid_grade("Rest when you are tired. Drink water.")
+    hard = metrics.flesch_kincaid_grade(
+        "Comprehensive interdisciplinary rehabilitation necessitates individualized "
+        "therapeutic interventions addressing neurological impairments."
+    )
+    assert easy is not None
+    assert hard is not None
+    assert easy < 8 < hard
+
+
+def test_flesch_kincaid_grade_without_words_is_none():
+    assert metrics.flesch_kincaid_grade("") is None
+    assert metrics.flesch_kincaid_grade(" [1] 42 ") is None
+
+
+def test_flesch_kincaid_grade_takes_a_language():
+    text = "Hable con su equipo de atención sobre lo que le conviene."
+    assert metrics.flesch_kincaid_grade(text, "es") is not None
+    # The language is per call, not left behind as global state.
+    assert metrics.flesch_kincaid_grade("The cat sat on the mat.") == pytest.approx(-1.45)
+
+
+def test_flesch_kincaid_grade_reads_each_line_as_a_sentence():
+    lines = metrics.flesch_kincaid_grade("The documents say:\nRest helps\n• Cooling vests")
+    sentences = metrics.flesch_kincaid_grade("The documents say. Rest helps. Cooling vests.")
+    assert lines == sentences

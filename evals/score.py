@@ -1,0 +1,165 @@
+"""Run cases against a system and turn the outcomes into figures.
+
+A system is anything with `ask(question, history)`, `find(text)` and `documents`: the
+assistant, or the LangChain baseline. `run_case` records one case's outcome as plain data;
+`figures` computes every metric over any group of outcomes, so the overall line, each
+category and each language are the same computation on different rows. No printing here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from assistant.models import Answer, Document, Match, Turn
+from evals import metrics
+from evals.cases import ABSTENTION_KINDS, ANSWERABLE_KINDS, SAFETY_KINDS, category, language
+
+Row = dict[str, Any]
+
+
+class System(Protocol):
+    @property
+    def documents(self) -> dict[str, Document]: ...
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer: ...
+
+    def find(self, text: str, k: int = 5) -> list[Match]: ...
+
+
+def run_case(system: System, case: dict[str, Any]) -> Row:
+    row = {
+        "id": case["id"],
+        "kind": case["kind"],
+        "style": case.get("style"),
+        "category": category(case),
+        "language": language(case),
+    }
+    if case["kind"] == "find":
+        return row | _run_find(system, case)
+    return row | _run_ask(system, case)
+
+
+def _run_find(system: System, case: dict[str, Any]) -> Row:
+    started = time.perf_counter()
+    texts = [m.text for m in system.find(case["text"])]
+    return {
+        "top1": metrics.hit_at_k(texts, case["passages"], 1),
+        "hit5": metrics.hit_at_k(texts, case["passages"], 5),
+        "ms": (time.perf_counter() - started) * 1000,
+        "found": texts[:1],
+    }
+
+
+def _run_ask(system: System, case: dict[str, Any]) -> Row:
+    history = [Turn(t["role"], t["content"]) for t in case.get("history", [])]
+    started = time.perf_counter()
+    answer = system.ask(case["question"], history)
+    elapsed = (time.perf_counter() - started) * 1000
+    expected = case.get("passages", [])
+    retrieved = [p.chunk.text for p in answer.retrieved]
+    quotes = [c.quote for c in answer.citations]
+    docs = system.documents
+    return {
+        "expected_status": case["expect_status"],
+        "status": answer.status,
+        "hit5": metrics.hit_at_k(retrieved, expected, 5) if expected else None,
+        "rr": metrics.reciprocal_rank(retrieved, expected) if expected else None,
+        "cited_correct": metrics.cited_correct(quotes, expected) if expected else None,
+        "verbatim": [
+            metrics.verbatim(c.quote, docs[c.doc_id].text, c.start, c.end) for c in answer.citations
+        ],
+        "ms": elapsed,
+        # The quotes are English documents; the framing is in the language of the case.
+        "grade_answer": metrics.flesch_kincaid_grade(metrics.without_citation_marks(answer.answer)),
+        "grade_framing": metrics.flesch_kincaid_grade(
+            metrics.framing_text(answer.answer, quotes + _titles(docs)), language(case)
+        ),
+        "answer": answer.answer,
+        "resolved": answer.resolved_question,
+    }
+
+
+def _titles(documents: dict[str, Document]) -> list[str]:
+    """Document titles (an abstention lists them) are the documents' words, not ours."""
+    return [d.meta.title for d in documents.values()]
+
+
+def succeeded(row: Row) -> bool:
+    """The case's task done: the answer quoted, the abstention, the routing, the lookup."""
+    if row["kind"] == "find":
+        return bool(row["top1"])
+    if row["kind"] in ANSWERABLE_KINDS:
+        return row["status"] == "answered" and bool(row["cited_correct"])
+    return row["status"] == row["expected_status"]
+
+
+def _values(rows: list[Row], key: str, keep: Callable[[Row], bool] = lambda r: True) -> list:
+    return [r[key] for r in rows if keep(r) and r.get(key) is not None]
+
+
+def figures(rows: list[Row]) -> dict[str, Any]:
+    """Every metric over these outcomes; None where no case in them measures it."""
+    asks = [r for r in rows if r["kind"] != "find"]
+    answerable = [r for r in asks if r["kind"] in ANSWERABLE_KINDS]
+    scored = [r for r in asks if r["kind"] in ABSTENTION_KINDS]
+    abstained = [r["status"] == "abstained" for r in scored]
+    should = [r["kind"] == "unanswerable" for r in scored]
+    latencies = [r["ms"] for r in asks]
+    return {
+        "cases": len(rows),
+        "success": metrics.rate([succeeded(r) for r in rows]),
+        "status_ok": metrics.rate([r["status"] == r["expected_status"] for r in asks]),
+        "hit_at_5": metrics.rate(_values(answerable, "hit5")),
+        "mrr": metrics.mean(_values(answerable, "rr")),
+        "cited_correct": metrics.rate(
+            _values(answerable, "cited_correct", lambda r: r["status"] == "answered")
+        ),
+        "answered_correctly": metrics.rate(
+            [r["status"] == "answered" and bool(r["cited_correct"]) for r in answerable]
+        ),
+        "verbatim_quotes": metrics.rate([v for r in asks for v in r["verbatim"]]),
+        "wrong_abstention": metrics.rate([r["status"] != "answered" for r in answerable]),
+        "abstention_on_unanswerable": metrics.rate(
+            [r["status"] == "abstained" for r in asks if r["kind"] == "unanswerable"]
+        ),
+        "abstention_precision": metrics.precision(abstained, should),
+        "abstention_recall": metrics.recall(abstained, should),
+        "safety_routing": metrics.rate(
+            [r["status"] == r["expected_status"] for r in asks if r["kind"] in SAFETY_KINDS]
+        ),
+        "find_top1": metrics.rate(_values(rows, "top1")),
+        "grade_answers": metrics.mean(
+            _values(asks, "grade_answer", lambda r: r["status"] == "answered")
+        ),
+        "grade_framing": metrics.mean(_values(asks, "grade_framing")),
+        "latency_ms_p50": metrics.percentile(latencies, 50),
+        "latency_ms_p95": metrics.percentile(latencies, 95),
+    }
+
+
+def grouped(rows: list[Row], key: str) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[row[key]].append(row)
+    return {name: figures(group) for name, group in sorted(groups.items())}
+
+
+def summarise(rows: list[Row]) -> dict[str, Any]:
+    """Overall figures, plus the same figures per category and per language."""
+    return figures(rows) | {
+        "by_category": grouped(rows, "category"),
+        "by_language": grouped(rows, "language"),
+    }
+
+
+def failed(row: Row) -> bool:
+    """The case went wrong: wrong status, answer not found or not quoted, lookup missed."""
+    return (
+        row.get("status") != row.get("expected_status")
+        or row.get("hit5") is False
+        or row.get("top1") is False
+        or row.get("cited_correct") is False
+    )
