@@ -27,10 +27,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         report = run_ingest(paths, settings, lambda: build_embedder(settings), reset=args.reset)
+        print(report.summary(), file=sys.stderr)
+        second = settings.translated()
+        if second is not None:
+            # The multilingual index for questions not in English: same files, another model.
+            print(f"Multilingual index ({second.embedder}) for other languages:", file=sys.stderr)
+            other = run_ingest(paths, second, lambda: build_embedder(second), reset=args.reset)
+            print(other.summary(), file=sys.stderr)
+            report = report if other.usable else other
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
-    print(report.summary(), file=sys.stderr)
     return 0 if report.usable else 1
 
 

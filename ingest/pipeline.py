@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.embedding import Embedder
-from assistant.errors import DocumentLoadError
+from assistant.errors import DocumentLoadError, IndexMismatchError
 from assistant.models import Document
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
@@ -69,7 +69,7 @@ def run_ingest(
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
-    store = ChromaStore(settings.index_dir, index_signature(settings), create=True, reset=reset)
+    store = _open_store(settings, reset, progress)
     indexed = store.documents()
     embedder: Embedder | None = None
     files = find_files(paths)
@@ -100,6 +100,20 @@ def run_ingest(
     report.documents_in_index = len(current)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _open_store(settings: Settings, reset: bool, progress: Progress) -> ChromaStore:
+    """The store to write; one built with other settings (another embedder, other chunking)
+    cannot be updated in place, so it is rebuilt from scratch, saying so."""
+    signature = index_signature(settings)
+    try:
+        return ChromaStore(settings.index_dir, signature, create=True, reset=reset)
+    except IndexMismatchError as exc:
+        progress(
+            f"The index in {settings.index_dir}/ was built with other settings "
+            f"({exc.differences}); rebuilding it from scratch."
+        )
+        return ChromaStore(settings.index_dir, signature, create=True, reset=True)
 
 
 def _entry_for(path: Path, cache: dict[Path, dict[str, Entry]]) -> Entry | None:

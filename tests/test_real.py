@@ -151,7 +151,7 @@ def test_small_eval_run(real_assistant):
     results = [run_case(real_assistant, case) for case in chosen]
     answerable = [r for r in results if r["kind"] in ("answerable", "followup")]
     safety = [r for r in results if r["kind"] in SAFETY_KINDS]
-    assert len(safety) == 36
+    assert len(safety) == sum(c["kind"] in SAFETY_KINDS for c in asks)
     assert metrics.rate([r["hit5"] for r in answerable]) >= 0.9
     assert all(v for r in results for v in r["verbatim"])
     misrouted = [r["id"] for r in safety if r["status"] != r["expected_status"]]
