@@ -108,7 +108,7 @@ class Assistant:
         covered = (
             bool(passages)
             and self.evidence(query, passages, language) >= self.abstain_below(language)
-            and not self._outside_scope(question, passages)
+            and not self._outside_scope(question, passages, language)
         )
         _, answerer = self.reader(language)
         if advice:
@@ -147,11 +147,13 @@ class Assistant:
             return self.settings.abstain_below
         return self.settings.abstain_below_translated
 
-    def _outside_scope(self, question: str, passages: list[Passage]) -> bool:
-        """The question names a topic (out_of_scope.txt) that the best passages never mention."""
-        present = set().union(*(self.retriever.terms_of(p.chunk) for p in passages[:3]))
+    def _outside_scope(self, question: str, passages: list[Passage], language: str) -> bool:
+        """The question names a topic (out_of_scope*.txt) that the best passages never mention."""
+        retriever, _ = self.reader(language)
+        present = set().union(*(retriever.terms_of(p.chunk) for p in passages[:3]))
         return any(
-            not set(content_terms(phrase)) <= present for phrase in out_of_scope_phrases(question)
+            not set(content_terms(phrase)) <= present
+            for phrase in out_of_scope_phrases(question, language)
         )
 
     def _abstain_text(self, language: str) -> str:

@@ -222,6 +222,7 @@ def route(question: str) -> Route | None:
 
 
 _SCOPE_FILE = Path(__file__).parent / "out_of_scope.txt"
+_SCOPE_FILE_TRANSLATED = Path(__file__).parent / "out_of_scope_translated.txt"
 
 
 @lru_cache(maxsize=1)
@@ -230,6 +231,18 @@ def _scope_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(x, re.IGNORECASE) for x in lines if x.strip() and not x.startswith("#"))
 
 
-def out_of_scope_phrases(question: str) -> list[str]:
-    """Phrases of the question naming a topic a rehab library usually does not cover."""
+@lru_cache(maxsize=1)
+def _scope_rules_translated() -> tuple[tuple[re.Pattern[str], str], ...]:
+    lines = _SCOPE_FILE_TRANSLATED.read_text(encoding="utf-8").splitlines()
+    rules = [line.split("=>", 1) for line in lines if "=>" in line and not line.startswith("#")]
+    return tuple((re.compile(rf"\b(?:{p.strip()})"), terms.strip()) for p, terms in rules)
+
+
+def out_of_scope_phrases(question: str, language: str = "en") -> list[str]:
+    """Phrases naming a topic a rehab library usually does not cover, in English: the words
+    of an English question, or the English names of the topics a question in another
+    language touches (out_of_scope_translated.txt)."""
+    if language != "en":
+        folded = fold(question)
+        return [terms for pattern, terms in _scope_rules_translated() if pattern.search(folded)]
     return [m.group(0) for p in _scope_patterns() for m in p.finditer(question)]

@@ -169,10 +169,30 @@ def test_follow_up_in_another_language():
 # The hash embedder cannot match across languages; the translated glossary adds the English
 # document words ("insurance coverage", "occupational therapy") to a Spanish question, which
 # is what lets the bag-of-words fake find the English passage here.
+# The threshold for other languages is set on the multilingual model's similarity scale;
+# the hash fake has its own (a Spanish question sharing the glossary's words scores ~0.36,
+# an unrelated one ~0.25), so these tests set it for the fake.
 SPANISH_OT = "¿El seguro paga la terapia ocupacional?"
+HASH_THRESHOLD = 0.33
 
 
-def test_spanish_question_gets_spanish_framing_and_verbatim_english_quotes(fast_assistant):
+@pytest.fixture(scope="module")
+def hash_index(tmp_path_factory):
+    base = tmp_path_factory.mktemp("lang")
+    corpus = copy_corpus(base / "corpus")
+    settings = fast_settings(corpus, base / "index")
+    ingest([corpus], settings)
+    return corpus, base / "index"
+
+
+@pytest.fixture(scope="module")
+def spanish_ready(hash_index):
+    corpus, index = hash_index
+    return build_assistant(fast_settings(corpus, index, abstain_below_translated=HASH_THRESHOLD))
+
+
+def test_spanish_question_gets_spanish_framing_and_verbatim_english_quotes(spanish_ready):
+    fast_assistant = spanish_ready
     answer = fast_assistant.ask(SPANISH_OT)
     assert answer.language == "es"
     assert answer.status == "answered"
@@ -203,17 +223,12 @@ def test_invalid_input_answered_in_the_conversation_language(fast_assistant):
     assert answer.answer == message("invalid_empty", "es")
 
 
-def test_abstention_threshold_is_per_language(tmp_path):
-    corpus = copy_corpus(tmp_path / "corpus")
-    settings = fast_settings(corpus, tmp_path / "index")
-    ingest([corpus], settings)
-    lenient = build_assistant(settings)
-    answer = lenient.ask(SPANISH_OT)
-    assert answer.status == "answered"
+def test_abstention_threshold_is_per_language(hash_index, spanish_ready):
+    corpus, index = hash_index
+    assert spanish_ready.ask(SPANISH_OT).status == "answered"
+    assert spanish_ready.ask("¿Cómo se hace una paella?").status == "abstained"
     # The same question is refused when only the threshold for other languages is raised ...
-    strict = build_assistant(
-        fast_settings(corpus, tmp_path / "index", abstain_below_translated=1.01)
-    )
+    strict = build_assistant(fast_settings(corpus, index, abstain_below_translated=1.01))
     refused = strict.ask(SPANISH_OT)
     assert refused.status == "abstained"
     assert refused.answer.startswith(message("abstain", "es", topics="")[:40])
@@ -222,8 +237,11 @@ def test_abstention_threshold_is_per_language(tmp_path):
     assert strict.ask("Will my insurance pay for occupational therapy?").status == "answered"
 
 
-def test_spanish_off_topic_question_is_refused(fast_assistant):
-    answer = fast_assistant.ask("¿Quién ganó el último mundial de fútbol?")
+def test_spanish_off_topic_question_is_refused_even_when_similar_enough(hash_index):
+    corpus, index = hash_index
+    lenient = build_assistant(fast_settings(corpus, index, abstain_below_translated=0.0))
+    # Named as out of scope (out_of_scope_translated.txt) and not in the documents.
+    answer = lenient.ask("¿Quién ganó el último mundial de fútbol?")
     assert answer.language == "es"
     assert answer.status == "abstained"
     assert answer.citations == ()
