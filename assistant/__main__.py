@@ -89,7 +89,8 @@ def _ask_one(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _find_one(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
-    text = item.get("text") if isinstance(item.get("text"), str) else ""
+    given = item.get("text")
+    text = given if isinstance(given, str) else ""
     language = assistant.language_of(text) if text.strip() else "en"
     matches = assistant.find(text, language=language)
     return {

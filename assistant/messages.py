@@ -27,11 +27,12 @@ def message(name: str, language: str = "en", **values: object) -> str:
     return text.format(**values) if values else text
 
 
-@lru_cache(maxsize=8)
 def ui_labels(language: str = "en") -> dict[str, str]:
     """The app's labels in `language`; any label not translated yet is the English one."""
-    labels = json.loads((_FOLDER / "en" / "ui_labels.json").read_text(encoding="utf-8"))
+    return {**_labels("en"), **_labels(language)}
+
+
+@lru_cache(maxsize=8)
+def _labels(language: str) -> dict[str, str]:
     path = _FOLDER / language / "ui_labels.json"
-    if language != "en" and path.exists():
-        labels.update(json.loads(path.read_text(encoding="utf-8")))
-    return labels
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
