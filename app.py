@@ -56,19 +56,35 @@ WEBUI = Path(__file__).parent / "webui"
 
 
 class Services:
-    """What the app talks to. After a library change the assistant is rebuilt on the new index."""
+    """What the app talks to. After a library change the assistant is rebuilt on the new index,
+    with the models already loaded."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, assistant: Assistant) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.embedder = embedder
-        self.assistant = assistant
-        self.library = Library(settings, lambda: embedder)
+        self._embedders: dict[tuple[str, str], Embedder] = {}
+        self.assistant = self._build()
+        self.library = Library(settings, self.embedder_for)
         self.feedback = FeedbackStore(settings.feedback_path)
+
+    def embedder_for(self, settings: Settings) -> Embedder:
+        """The model these settings name, loaded once per process."""
+        key = (settings.embedder, settings.embedding_model_path)
+        if key not in self._embedders:
+            self._embedders[key] = build_embedder(settings)
+        return self._embedders[key]
+
+    def _build(self) -> Assistant:
+        second = self.settings.translated()
+        return build_assistant(
+            self.settings,
+            self.embedder_for(self.settings),
+            self.embedder_for(second) if second else None,
+        )
 
     def reload(self) -> str:
         """Serve the index as it now is; a sentence for the user if that is not possible."""
         try:
-            self.assistant = build_assistant(self.settings, self.embedder)
+            self.assistant = self._build()
         except AssistantError as exc:
             return f"The assistant keeps answering from the previous index: {exc}"
         return ""
@@ -499,8 +515,7 @@ def main() -> int:
 
     settings = Settings.from_env()
     try:
-        embedder = build_embedder(settings)
-        services = Services(settings, embedder, build_assistant(settings, embedder))
+        services = Services(settings)
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2

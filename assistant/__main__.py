@@ -89,9 +89,16 @@ def _ask_one(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _find_one(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
-    text = item.get("text") if isinstance(item.get("text"), str) else ""
-    matches = assistant.find(text)
-    return {"id": item.get("id"), "text": text, "matches": [m.to_json() for m in matches]}
+    given = item.get("text")
+    text = given if isinstance(given, str) else ""
+    language = assistant.language_of(text) if text.strip() else "en"
+    matches = assistant.find(text, language=language)
+    return {
+        "id": item.get("id"),
+        "text": text,
+        "language": language,
+        "matches": [m.to_json() for m in matches],
+    }
 
 
 def _emit(result: dict[str, Any], as_json: bool) -> None:

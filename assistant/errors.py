@@ -19,6 +19,9 @@ class IndexMissingError(AssistantError):
 class IndexMismatchError(AssistantError):
     """The index on disk was built with other settings than the ones in use."""
 
+    differences: str = ""
+    """What differs, e.g. "embedder: index has 'minilm', settings want 'e5'"."""
+
 
 class UnknownDocumentError(AssistantError):
     """A document id that is not in the index."""

@@ -3,7 +3,10 @@
 Three signals, best first: the text occurs verbatim (ignoring case, spacing and the kind of
 apostrophe) -> score 1.0; it nearly matches a sentence or a run of up to three sentences
 (typos, small edits; rapidfuzz) ; or it means the same (embedding similarity). An exact or
-near-exact match therefore always ranks first.
+near-exact match therefore always ranks first. A translation shares no letters with its
+source, so for text in another language only the meaning counts: the Assistant hands it to
+the finder over the multilingual index, whose embeddings put a sentence and its translation
+close together.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ class Finder:
     def __init__(self, retriever: Retriever) -> None:
         self._retriever = retriever
 
-    def find(self, text: str, k: int) -> list[Match]:
+    def find(self, text: str, k: int, language: str = "en") -> list[Match]:
         wanted = " ".join(text.split())
-        matches = self._exact(wanted) + self._similar(wanted)
+        matches = self._exact(wanted) + self._similar(wanted, language)
         return _best_distinct(matches, k)
 
     def _exact(self, wanted: str) -> list[Match]:
@@ -35,9 +38,9 @@ class Finder:
                 found.append(self._match(document.doc_id, hit.start(), hit.end(), 1.0, exact=True))
         return found
 
-    def _similar(self, wanted: str) -> list[Match]:
+    def _similar(self, wanted: str, language: str) -> list[Match]:
         retriever = self._retriever
-        similarities = retriever.sentence_similarities(retriever.query(wanted))
+        similarities = retriever.sentence_similarities(retriever.query(wanted, language))
         spans = retriever.sentence_spans
         found = []
         for index, (doc_id, start, _) in enumerate(spans):

@@ -141,6 +141,8 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     resolved_question: str = ""
     """The question as retrieval saw it, after folding in the conversation."""
+    language: str = "en"
+    """The question's language (two-letter code); the assistant's own sentences use it."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -151,6 +153,7 @@ class Answer:
             "retrieved": [p.to_json() for p in self.retrieved],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "resolved_question": self.resolved_question,
+            "language": self.language,
         }
 
 

@@ -77,11 +77,17 @@ class Retriever:
         """The stemmed content words of a chunk and its heading, as indexed."""
         return self._term_sets[self._position[chunk.chunk_id]]
 
-    def query(self, text: str) -> Query:
-        """The question as retrieval uses it: everyday words expanded to the documents' terms."""
-        extra = expand(text)
+    def query(self, text: str, language: str = "en") -> Query:
+        """The question as retrieval uses it: everyday words expanded to the documents' terms.
+
+        For a question in another language than English only the expansion (English terms
+        from glossary_translated.txt) feeds the word match: the English stemmer and BM25
+        would only find noise in the foreign words themselves.
+        """
+        extra = expand(text, language)
         full = f"{text} {extra}" if extra else text
-        return Query(full, self._embedder.embed_query(full), tuple(content_terms(full)))
+        terms = content_terms(full if language == "en" else extra)
+        return Query(full, self._embedder.embed_query(full), tuple(terms))
 
     def search(self, query: Query, k: int) -> list[Passage]:
         dense = self._dense_scores(query)

@@ -7,6 +7,12 @@ which belongs with the clinician). Anything else is `None`: ordinary rehab quest
 
 These are regular expressions on purpose: they are predictable, testable and fast, and
 they err towards help. They do not try to diagnose anything.
+
+Every question is checked against the patterns of all five languages (English, Spanish,
+French, German, Portuguese), whatever language it was detected as: a crisis or an emergency
+must never be missed because detection guessed wrong on a short message. The patterns for
+the other languages run on the question with accents folded away ("não" -> "nao",
+"möchte" -> "mochte"), so they match however the person typed the accents.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+
+from assistant.text import fold
 
 Route = Literal["crisis", "emergency", "advice"]
 
@@ -106,18 +114,115 @@ _ADVICE = _any(
 )
 
 
+# Spanish, French, German, Portuguese; written without accents (see the module docstring).
+_CRISIS_OTHER = _any(
+    r"\bsuizid|\bselbstmord|\bfreitod",
+    # es
+    r"\b(me )?quiero morir(me)?\b|\bquisiera (morir|estar muert[oa])\b|\bganas de morir",
+    r"\bno quiero (seguir )?(vivir|viviendo|estar viv[oa]|despertar)\b",
+    r"\b(quitarme|acabar con) (la|mi) vida\b|\bmatarme\b|\bme voy a matar\b",
+    r"\bacabar con todo\b|\bhacerme dano\b|\bautolesi|\bcortarme\b",
+    r"\bmejor (estaria )?muert[oa]\b|\bno vale la pena vivir\b|\bno aguanto mas\b",
+    r"\bsobredosis\b|\b(tomarme|tragarme) todas (las|mis) pastillas\b",
+    # fr
+    r"\bje veux mourir\b|\benvie de mourir\b|\bj'ai envie d'en finir\b|\ben finir\b",
+    r"\bme tuer\b|\bmettre fin a (mes jours|ma vie)\b|\bme faire du mal\b|\bautomutil",
+    r"\bje ne veux plus vivre\b|\b(plus|pas) envie de vivre\b|\bmieux mort(e)?\b",
+    r"\bje n'en peux plus\b|\bme scarifi|\bsurdose\b",
+    r"\b(avaler|prendre) tous mes (medicaments|comprimes|cachets)\b",
+    # de
+    r"\bich will (nicht mehr leben|sterben|tot sein)\b|\bwill nicht mehr leben\b",
+    r"\b(mochte|moechte|will) (nur noch )?sterben\b|\bnicht mehr (leben|aufwachen) (will|mochte)\b",
+    r"\bmich umbringen\b|\bmir (das|mein) leben nehmen\b|\bmein leben beenden\b",
+    r"\bmich (selbst )?(verletzen|ritzen)\b|\blieber tot\b|\bhalte (es|das) nicht mehr aus\b",
+    r"\buberdosis\b|\balle (meine )?tabletten (nehmen|schlucken)\b",
+    # pt
+    r"\bquero morrer\b|\bvontade de morrer\b|\b(me matar|matar-me)\b",
+    r"\btirar a (minha )?(propria )?vida\b|\bacabar com (a minha vida|tudo)\b",
+    r"\bnao quero (mais )?(viver|estar viv[oa]|acordar)\b",
+    r"\b(me machucar|me magoar|magoar-me|me ferir|me cortar)\b|\bautomutila|\bautolesao\b",
+    r"\bmelhor mort[oa]\b|\bnao aguento mais\b",
+    r"\btomar todos os (meus )?(comprimidos|remedios)\b",
+)
+
+_SUDDEN_OTHER = r"(de repente|repentin|subit|soudain|tout a coup|brusquement|plotzlich|auf einmal)"
+_SIGN_OTHER = (
+    r"(no veo|vista|vision|ciego|adormec|dormid|entumec|debil|paraliz|hablar|habla|confus|"
+    r"dolor de cabeza|mareo|cara|vue|vois|aveugle|engourdi|faible|paralys|parler|parole|"
+    r"mal de tete|vertige|visage|sehen|sehe|sicht|blind|taub|schwach|gelahmt|lahm|sprechen|"
+    r"sprache|verwirrt|kopfschmerz|schwindel|gesicht|nao vejo|visao|cego|dormen|formig|fraco|"
+    r"fraqueza|paralis|falar|fala|dor de cabeca|tontura|rosto)"
+)
+
+_EMERGENCY_OTHER = _any(
+    r"\bdolor (en el|de|fuerte en el) pecho\b|\bdolor toracico|\bopresion en el pecho",
+    r"\bdouleur (dans la|a la|de) poitrine|\bdouleur thoracique|\boppression (dans la|a la) poitrine",
+    r"\bbrustschmerz|\bschmerzen in der brust|\bengegefuhl in der brust",
+    r"\bdor (forte )?no peito\b|\bdor toracica|\baperto no peito",
+    r"\bno puedo respirar|\bdificultad (para|al) respirar|\bme falta el aire|\bme ahogo\b",
+    r"\bmal a respirer|\bdifficulte(s)? a respirer|\bje (ne )?peux (plus|pas) respirer|\bj'etouffe\b",
+    r"\batemnot|\bkann (nicht|kaum) (mehr )?atmen|\b(bekomme|kriege) (keine|kaum) luft",
+    r"\bnao consigo respirar|\bfalta de ar\b|\bdificuldade (para|em|de) respirar",
+    rf"\b{_SUDDEN_OTHER}.{{0,50}}\b{_SIGN_OTHER}",
+    rf"\b{_SIGN_OTHER}.{{0,50}}\b{_SUDDEN_OTHER}",
+    r"\bperdi (la vista|a visao|a vista)\b|\bno veo nada\b|\bperdido la vue\b|\bperdu la vue\b",
+    r"\bje ne vois (plus )?rien\b|\bsehe (gar )?nichts( mehr)?\b|\bnao vejo nada\b",
+    r"\bun lado (del cuerpo|de la cara)\b|\bun cote du (corps|visage)\b",
+    r"\beiner (korperseite|gesichtshalfte)\b|\bum lado do (corpo|rosto)\b",
+    r"\bboca torcida\b|\bboca torta\b|\bbouche de travers\b|\bhangender mundwinkel",
+    r"\bpeor dolor de cabeza|\bpire mal de tete|\bschlimmsten? kopfschmerz|\bpior dor de cabeca",
+    r"\bkrampfanfall|\bepilepti|\bcrise d'epilepsie",
+    r"\bdesmay|\binconscient|\bperdio el conocimiento|\bevanoui|\bperdu connaissance",
+    r"\bbewusstlos|\bohnmacht|\bdesmai|\bdesacordad",
+    r"\bictus\b|\bderrame cerebral|\bavc\b|\bschlaganfall|\binfarto\b|\binfarctus|"
+    r"\bherzinfarkt|\bcrise cardiaque|\bataque (al|ao) corazon|\bataque cardiaco",
+    r"\bambulancia|\bambulance\b|\bkrankenwagen|\brettungswagen|\bnotarzt|\bsamu\b",
+)
+
+_DRUG_OTHER = (
+    rf"({_DRUG}|medicamento|medicina|medicacion|pastilla|farmaco|dosis|inyeccion|infusion|"
+    r"suplemento|vitamina|corticoide|medicament|cachet|comprime|pilule|dose|posologie|piqure|"
+    r"perfusion|complement|medikament|tablette|pille|spritze|praparat|remedio|comprimido|"
+    r"pilula|dosagem|injecao|infusao)"
+)
+_STOP_START_OTHER = (
+    r"(dejar|parar|suspender|empezar|comenzar|tomar|cambiar|aumentar|subir|bajar|reducir|"
+    r"disminuir|duplicar|saltarme|combinar|mezclar|arreter|stopper|commencer|prendre|changer|"
+    r"augmenter|diminuer|reduire|baisser|doubler|sauter|combiner|melanger|absetzen|aufhoren|"
+    r"weglassen|nehmen|einnehmen|anfangen|beginnen|wechseln|erhohen|steigern|reduzieren|"
+    r"verringern|verdoppeln|auslassen|kombinieren|umstellen|pausieren|stoppen|beenden|comecar|"
+    r"iniciar|trocar|mudar|diminuir|dobrar|pular|misturar|deixar)"
+)
+_MAY_I_OTHER = (
+    r"(debo|deberia|puedo|podria|tengo que|dois-je|je dois|puis-je|je peux|je pourrais|"
+    r"pourrais-je|devrais-je|je devrais|faut-il que je|soll ich|sollte ich|darf ich|kann ich|"
+    r"muss ich|devo|deveria|posso|poderia|tenho que|preciso)"
+)
+
+_ADVICE_OTHER = _any(
+    rf"\b{_MAY_I_OTHER}\b.{{0,40}}\b{_STOP_START_OTHER}\b.{{0,40}}\b{_DRUG_OTHER}",
+    rf"\b{_MAY_I_OTHER}\b.{{0,60}}\b{_DRUG_OTHER}.{{0,40}}\b{_STOP_START_OTHER}\b",
+    r"\bcuant(o|a|os|as) (mg|miligramos|pastillas|dosis)\b|\b(que|cual es la) dosis\b",
+    r"\bcombien de (mg|milligrammes|comprimes|cachets|doses)\b|\bquelle (est la )?(bonne )?(dose|posologie)\b",
+    r"\bwie ?viele? (mg|milligramm|tabletten)\b|\b(welche|richtige) dosis\b",
+    r"\bquant(o|a|os|as) (mg|miligramas|comprimidos|doses)\b|\bqual (e )?(a )?(dose|dosagem)\b",
+)
+
+
 def route(question: str) -> Route | None:
     text = question.replace("’", "'")
-    if _CRISIS.search(text):
+    folded = fold(text)
+    if _CRISIS.search(text) or _CRISIS_OTHER.search(folded):
         return "crisis"
-    if _EMERGENCY.search(text):
+    if _EMERGENCY.search(text) or _EMERGENCY_OTHER.search(folded):
         return "emergency"
-    if _ADVICE.search(text):
+    if _ADVICE.search(text) or _ADVICE_OTHER.search(folded):
         return "advice"
     return None
 
 
 _SCOPE_FILE = Path(__file__).parent / "out_of_scope.txt"
+_SCOPE_FILE_TRANSLATED = Path(__file__).parent / "out_of_scope_translated.txt"
 
 
 @lru_cache(maxsize=1)
@@ -126,6 +231,18 @@ def _scope_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(x, re.IGNORECASE) for x in lines if x.strip() and not x.startswith("#"))
 
 
-def out_of_scope_phrases(question: str) -> list[str]:
-    """Phrases of the question naming a topic a rehab library usually does not cover."""
+@lru_cache(maxsize=1)
+def _scope_rules_translated() -> tuple[tuple[re.Pattern[str], str], ...]:
+    lines = _SCOPE_FILE_TRANSLATED.read_text(encoding="utf-8").splitlines()
+    rules = [line.split("=>", 1) for line in lines if "=>" in line and not line.startswith("#")]
+    return tuple((re.compile(rf"\b(?:{p.strip()})"), terms.strip()) for p, terms in rules)
+
+
+def out_of_scope_phrases(question: str, language: str = "en") -> list[str]:
+    """Phrases naming a topic a rehab library usually does not cover, in English: the words
+    of an English question, or the English names of the topics a question in another
+    language touches (out_of_scope_translated.txt)."""
+    if language != "en":
+        folded = fold(question)
+        return [terms for pattern, terms in _scope_rules_translated() if pattern.search(folded)]
     return [m.group(0) for p in _scope_patterns() for m in p.finditer(question)]

@@ -23,7 +23,9 @@ class Settings:
     index_dir: Path = Path(".index")
     """Folder of the persistent Chroma store."""
     embedder: str = "minilm"
-    """Which embedder to use: `minilm` (packaged all-MiniLM-L6-v2) or `hash` (tests only)."""
+    """Which embedder to use: `minilm` (packaged all-MiniLM-L6-v2, English), `e5` (multilingual-e5-small), `use` (multilingual USE v3) or `hash` (tests only)."""
+    translated_embedder: str = "e5"
+    """Multilingual embedder for questions not in English, with its own index in `<index_dir>/translated`; empty: one index for all."""
     embedding_model_path: str = ""
     """Path of a sentence-transformers model folder; empty means the packaged all-MiniLM-L6-v2."""
     chunk_max_chars: int = 900
@@ -36,6 +38,8 @@ class Settings:
     """Evidence score under which the assistant says the documents do not cover the question."""
     abstain_dense_weight: float = 0.5
     """Weight of dense similarity against word coverage in that evidence score."""
+    abstain_below_translated: float = 0.81
+    """The same threshold for a question not in English: its evidence is dense similarity alone, on the multilingual model's scale (e5 puts unrelated texts near 0.75)."""
     max_quotes: int = 3
     """Most sentences (quote spans) an extractive answer uses."""
     stale_after_days: int = 3 * 365
@@ -61,6 +65,18 @@ class Settings:
                 values[f.name] = _parse(f.name, raw, type(getattr(cls(), f.name)))
         values.update(overrides)
         return replace(cls(), **values)
+
+    def translated(self) -> Settings | None:
+        """Settings of the second index (questions not in English), or None when there is none."""
+        if not self.translated_embedder or self.translated_embedder == self.embedder:
+            return None
+        return replace(
+            self,
+            embedder=self.translated_embedder,
+            embedding_model_path="",
+            index_dir=self.index_dir / "translated",
+            translated_embedder="",
+        )
 
 
 def _parse(name: str, raw: str, kind: type) -> Any:

@@ -104,10 +104,12 @@ class ChromaStore:
                 for key, value in sorted(self.signature.items())
                 if built.get(key) != value
             )
-            raise IndexMismatchError(
+            error = IndexMismatchError(
                 f"The index in {self.index_dir}/ was built differently ({differences}). "
-                "Rebuild it with `python -m ingest --reset`."
+                "Run `python -m ingest` to rebuild it (or `python -m ingest --reset` to start over)."
             )
+            error.differences = differences
+            raise error
 
     # Reading
 

@@ -8,6 +8,7 @@ ingest time and stored with their offsets.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,20 +49,35 @@ def content_terms(text: str) -> list[str]:
     return list(_stemmer().stemWords(kept))
 
 
-_GLOSSARY_FILE = Path(__file__).parent / "glossary.txt"
+def fold(text: str) -> str:
+    """Lower-cased, accents removed, ß as ss: "Ergothérapie" -> "ergotherapie"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=1)
-def _glossary() -> tuple[tuple[re.Pattern[str], str], ...]:
+_GLOSSARIES = {
+    "en": Path(__file__).parent / "glossary.txt",
+    "translated": Path(__file__).parent / "glossary_translated.txt",
+}
+
+
+@lru_cache(maxsize=2)
+def _glossary(which: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     rules = []
-    for line in _GLOSSARY_FILE.read_text(encoding="utf-8").splitlines():
+    for line in _GLOSSARIES[which].read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#") and "=>" in line:
             lay, terms = line.split("=>", 1)
             rules.append((re.compile(rf"(?<!\w)(?:{lay.strip()})", re.IGNORECASE), terms.strip()))
     return tuple(rules)
 
 
-def expand(text: str) -> str:
-    """The document vocabulary for everyday words in `text` (glossary.txt), space-separated."""
-    added = [terms for pattern, terms in _glossary() if pattern.search(text)]
-    return " ".join(added)
+def expand(text: str, language: str = "en") -> str:
+    """The documents' (English) vocabulary for the words of `text`, space-separated.
+
+    English questions use glossary.txt (everyday words -> document terms); questions in the
+    other languages use glossary_translated.txt, matched with accents folded away.
+    """
+    if language == "en":
+        return " ".join(terms for pattern, terms in _glossary("en") if pattern.search(text))
+    folded = fold(text)
+    return " ".join(terms for pattern, terms in _glossary("translated") if pattern.search(folded))

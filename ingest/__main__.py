@@ -9,7 +9,7 @@ from pathlib import Path
 from assistant.build import build_embedder
 from assistant.errors import AssistantError
 from assistant.settings import Settings
-from ingest.pipeline import run_ingest
+from ingest.pipeline import run_ingest_all
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,12 +26,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"Not found: {', '.join(missing)}. Give existing files or folders.", file=sys.stderr
             )
             return 2
-        report = run_ingest(paths, settings, lambda: build_embedder(settings), reset=args.reset)
+        reports = run_ingest_all(paths, settings, build_embedder, reset=args.reset)
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
-    print(report.summary(), file=sys.stderr)
-    return 0 if report.usable else 1
+    for report in reports:
+        print(report.summary(), file=sys.stderr)
+    return 0 if all(report.usable for report in reports) else 1
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
 from ingest.corpus import METADATA_FILE, Entry, build_document, doc_id_of, find_files, read_entries
 from ingest.loaders import SUPPORTED
-from ingest.pipeline import IngestReport, Progress, run_ingest
+from ingest.pipeline import IngestReport, Progress, run_ingest_all
 
 REMOVED_FOLDER = ".removed"
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -55,7 +55,7 @@ class MetadataEdit:
 
 
 class Library:
-    def __init__(self, settings: Settings, make_embedder: Callable[[], Embedder]) -> None:
+    def __init__(self, settings: Settings, make_embedder: Callable[[Settings], Embedder]) -> None:
         self.settings = settings
         self.corpus = settings.corpus_dir
         self._make_embedder = make_embedder
@@ -107,9 +107,10 @@ class Library:
         path = Path(source_path)
         with self._lock:
             if not self._in_corpus(path) or not path.exists():
-                ChromaStore(
-                    self.settings.index_dir, index_signature(self.settings), create=True
-                ).remove_document(doc_id)
+                for settings in (self.settings, self.settings.translated()):
+                    if settings is not None:
+                        store = ChromaStore(settings.index_dir, index_signature(settings), True)
+                        store.remove_document(doc_id)
                 return FileResult(doc_id, True, f"Removed {doc_id} from the index.", doc_id)
             kept_file = self._keep_removed(path)
             entries = _read_json(path.parent)
@@ -130,7 +131,12 @@ class Library:
         )
 
     def _ingest(self, progress: Progress) -> IngestReport:
-        return run_ingest([self.corpus], self.settings, self._make_embedder, progress=progress)
+        """Both indexes (see run_ingest_all); the report of the main one, which speaks for
+        the files (the second index reads the same files)."""
+        reports = run_ingest_all(
+            [self.corpus], self.settings, self._make_embedder, progress=progress
+        )
+        return reports[0]
 
     def _in_corpus(self, path: Path) -> bool:
         return self.corpus.resolve() in path.resolve().parents

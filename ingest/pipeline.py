@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.embedding import Embedder
-from assistant.errors import DocumentLoadError
+from assistant.errors import DocumentLoadError, IndexMismatchError
 from assistant.models import Document
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
@@ -60,6 +60,23 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def run_ingest_all(
+    paths: list[Path],
+    settings: Settings,
+    make_embedder: Callable[[Settings], Embedder],
+    reset: bool = False,
+    progress: Progress = _stderr,
+) -> list[IngestReport]:
+    """Index the files into the main index and, when one is configured, into the multilingual
+    index for questions not in English (same files, another model): one report for each."""
+    reports = [run_ingest(paths, settings, lambda: make_embedder(settings), reset, progress)]
+    second = settings.translated()
+    if second is not None:
+        progress(f"Multilingual index ({second.embedder}) for other languages:")
+        reports.append(run_ingest(paths, second, lambda: make_embedder(second), reset, progress))
+    return reports
+
+
 def run_ingest(
     paths: list[Path],
     settings: Settings,
@@ -69,7 +86,7 @@ def run_ingest(
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
-    store = ChromaStore(settings.index_dir, index_signature(settings), create=True, reset=reset)
+    store = _open_store(settings, reset, progress)
     indexed = store.documents()
     embedder: Embedder | None = None
     files = find_files(paths)
@@ -100,6 +117,20 @@ def run_ingest(
     report.documents_in_index = len(current)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _open_store(settings: Settings, reset: bool, progress: Progress) -> ChromaStore:
+    """The store to write; one built with other settings (another embedder, other chunking)
+    cannot be updated in place, so it is rebuilt from scratch, saying so."""
+    signature = index_signature(settings)
+    try:
+        return ChromaStore(settings.index_dir, signature, create=True, reset=reset)
+    except IndexMismatchError as exc:
+        progress(
+            f"The index in {settings.index_dir}/ was built with other settings "
+            f"({exc.differences}); rebuilding it from scratch."
+        )
+        return ChromaStore(settings.index_dir, signature, create=True, reset=True)
 
 
 def _entry_for(path: Path, cache: dict[Path, dict[str, Entry]]) -> Entry | None:

@@ -31,9 +31,8 @@ def copy_corpus(target: Path) -> Path:
 
 
 def fast_settings(corpus_dir: Path, index_dir: Path, **overrides) -> Settings:
-    return dataclasses.replace(
-        Settings(), corpus_dir=corpus_dir, index_dir=index_dir, embedder="hash", **overrides
-    )
+    values = {"embedder": "hash", "translated_embedder": "", **overrides}
+    return dataclasses.replace(Settings(), corpus_dir=corpus_dir, index_dir=index_dir, **values)
 
 
 def ingest(paths: list[Path], settings: Settings, **kwargs):
@@ -42,19 +41,23 @@ def ingest(paths: list[Path], settings: Settings, **kwargs):
     )
 
 
-def _built(base: Path, embedder: str):
+def _built(base: Path, embedder: str, translated_embedder: str):
     corpus = copy_corpus(base / "corpus")
     settings = dataclasses.replace(
-        Settings(), corpus_dir=corpus, index_dir=base / "index", embedder=embedder
+        Settings(),
+        corpus_dir=corpus,
+        index_dir=base / "index",
+        embedder=embedder,
+        translated_embedder=translated_embedder,
     )
-    report = ingest([corpus], settings)
-    assert report.failed == []
+    for each in filter(None, (settings, settings.translated())):
+        assert ingest([corpus], each).failed == []
     return settings, build_assistant(settings)
 
 
 @pytest.fixture(scope="session")
 def fast_built(tmp_path_factory):
-    return _built(tmp_path_factory.mktemp("fast"), "hash")
+    return _built(tmp_path_factory.mktemp("fast"), "hash", "")
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +72,7 @@ def fast_assistant(fast_built):
 
 @pytest.fixture(scope="session")
 def real_built(tmp_path_factory):
-    return _built(tmp_path_factory.mktemp("real"), "minilm")
+    return _built(tmp_path_factory.mktemp("real"), "minilm", "e5")
 
 
 @pytest.fixture(scope="session")

@@ -233,6 +233,7 @@ def test_baseline_on_the_fast_index(fast_assistant):
 def test_main_end_to_end_on_the_fast_index(fast_settings_built, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MSRA_INDEX_DIR", str(fast_settings_built.index_dir))
     monkeypatch.setenv("MSRA_EMBEDDER", "hash")
+    monkeypatch.setenv("MSRA_TRANSLATED_EMBEDDER", "")  # the fast index has no second index
     cases = tmp_path / "cases.jsonl"
     cases.write_text("\n".join(json.dumps(c) for c in SMALL_CASES) + "\n", encoding="utf-8")
     out, snapshot = tmp_path / "latest.json", tmp_path / "snapshot.json"

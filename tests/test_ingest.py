@@ -5,8 +5,9 @@ import dataclasses
 import pytest
 from conftest import copy_corpus, fast_settings, ingest
 
-from assistant.build import build_assistant
+from assistant.build import build_assistant, build_embedder
 from assistant.errors import IndexMismatchError, IndexMissingError
+from ingest.pipeline import run_ingest
 
 OT_FILE = "above-ms-occupational-therapy.txt"
 OT_ID = "above-ms-occupational-therapy"
@@ -85,3 +86,14 @@ def test_missing_index_is_reported(tmp_path):
     settings = fast_settings(tmp_path / "corpus", tmp_path / "no-index-here")
     with pytest.raises(IndexMissingError):
         build_assistant(settings)
+
+
+def test_ingest_rebuilds_an_index_built_with_other_settings(indexed):
+    corpus, settings = indexed
+    other = dataclasses.replace(settings, chunk_max_chars=settings.chunk_max_chars + 100)
+    said: list[str] = []
+    report = run_ingest([corpus], other, lambda: build_embedder(other), progress=said.append)
+    assert len(report.added) == 5
+    assert "rebuilding it from scratch" in said[0]
+    assert "chunk_max_chars" in said[0]
+    assert build_assistant(other).ask("What is IADL?").status == "answered"

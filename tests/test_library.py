@@ -69,7 +69,7 @@ def setup(tmp_path) -> Setup:
     uploads = tmp_path / "uploads"
     uploads.mkdir()
     settings = fast_settings(corpus, tmp_path / "index")
-    library = Library(settings, lambda: build_embedder(settings))
+    library = Library(settings, build_embedder)
     messages: list[str] = []
     report = library.reindex(messages.append)
     assert sorted(report.added) == [OT_ID, NMSS_ID]
@@ -222,7 +222,7 @@ def test_corrupt_pdf_is_refused_and_changes_nothing(setup):
 
 def test_upload_over_the_size_limit_is_refused(setup):
     settings = dataclasses.replace(setup.settings, max_upload_mb=1)
-    setup.library = Library(settings, lambda: build_embedder(settings))
+    setup.library = Library(settings, build_embedder)
     big = setup.upload("big.txt", "word " * (300 * 1024))  # 1.5 MB
     before = setup.corpus_state()
     assert setup.add(big) == [

@@ -110,7 +110,11 @@ def test_pdf_page_numbers_survive_ingest(tmp_path):
     corpus.mkdir()
     (corpus / "aids.pdf").write_bytes(minimal_pdf(PAGE_TEXTS))
     settings = dataclasses.replace(
-        Settings(), corpus_dir=corpus, index_dir=tmp_path / "index", embedder="hash"
+        Settings(),
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index",
+        embedder="hash",
+        translated_embedder="",
     )
     report = ingest([corpus], settings)
     assert report.added == ["aids"]

@@ -70,6 +70,7 @@ def test_find_paraphrased_claim(real_assistant):
 def _cli(real_settings, *args, **kwargs):
     env = {**os.environ, "MSRA_INDEX_DIR": str(real_settings.index_dir), "HF_HUB_OFFLINE": "1"}
     env.pop("MSRA_EMBEDDER", None)
+    env.pop("MSRA_TRANSLATED_EMBEDDER", None)
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
         cwd=ROOT,
@@ -156,7 +157,7 @@ def test_small_eval_run(real_assistant):
     results = [run_case(real_assistant, case) for case in chosen]
     answerable = [r for r in results if r["kind"] in ("answerable", "followup")]
     safety = [r for r in results if r["kind"] in SAFETY_KINDS]
-    assert len(safety) == 36
+    assert len(safety) == sum(c["kind"] in SAFETY_KINDS for c in asks)
     assert metrics.rate([r["hit5"] for r in answerable]) >= 0.9
     assert all(v for r in results for v in r["verbatim"])
     misrouted = [r["id"] for r in safety if r["status"] != r["expected_status"]]
@@ -221,3 +222,44 @@ def test_langchain_baseline_runs_offline_with_the_same_metrics(real_assistant, m
     # A whole 1000-character chunk dilutes one sentence: found among the five, not first.
     assert rows[-1]["hit5"] is True
     assert summary["find_top1"] is not None
+
+
+def test_spanish_question_answered_with_english_quotes_and_spanish_framing(real_assistant):
+    from assistant.messages import message
+
+    answer = real_assistant.ask("¿El seguro médico me paga la terapia ocupacional?")
+    assert answer.language == "es"
+    assert answer.status == "answered"
+    assert answer.answer.startswith(message("framing", "es"))
+    assert any("Coverage for OT services varies by plan" in q for q in _quotes(answer))
+    for citation in answer.citations:
+        text = real_assistant.source(citation.doc_id).text
+        assert citation.quote == text[citation.start : citation.end]
+
+
+def test_spanish_question_the_documents_do_not_answer_is_refused(real_assistant):
+    answer = real_assistant.ask("¿Es seguro quedarse embarazada si tengo esclerosis múltiple?")
+    assert answer.language == "es"
+    assert answer.status == "abstained"
+
+
+def test_find_translation_puts_the_english_source_first(real_assistant):
+    matches = real_assistant.find(
+        "Por desgracia, el ejercicio no puede reparar el daño de los nervios."
+    )
+    assert matches[0].text == "Unfortunately, exercise cannot undo nerve damage."
+
+
+def test_cli_json_reports_the_language(real_settings):
+    result = _cli(real_settings, "ask", "--json", "Welche Nebenwirkungen hat Kesimpta?")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["language"] == "de"
+    assert data["status"] == "abstained"
+    found = _cli(
+        real_settings, "find", "--json", "Les ergothérapeutes peuvent aussi conseiller les aidants."
+    )
+    assert found.returncode == 0, found.stderr
+    data = json.loads(found.stdout)
+    assert data["language"] == "fr"
+    assert data["matches"][0]["text"] == "OTs may also give guidance to care partners."

@@ -1,0 +1,75 @@
+"""Which language a question or a pasted text is in: English, Spanish, French, German or
+Portuguese, the languages the assistant's own messages are written in.
+
+Detection uses `lingua` (statistical n-gram models shipped inside the package, offline),
+restricted to these five languages, which makes it both faster and more accurate on short
+questions. A few unambiguous letters settle the close Spanish/Portuguese calls on very short
+texts ("¿", "ñ" are Spanish; "ã", "õ" Portuguese). When lingua is unsure the answer is the
+fallback (English unless the caller knows better, e.g. the language of the conversation so
+far). This module does not translate anything.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from assistant.errors import DependencyError
+
+LANGUAGES = ("en", "es", "fr", "de", "pt")
+"""Languages the assistant detects and speaks; documents may be in any of them."""
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "de": "Deutsch",
+    "pt": "Português",
+}
+"""Each language's own name for itself, for the UI's language picker or label."""
+
+MIN_CONFIDENCE = 0.5
+"""Below this confidence in the best language, the detector is unsure and the fallback wins."""
+
+_HINTS = (
+    (re.compile(r"[¿¡ñ]", re.IGNORECASE), "es"),
+    (re.compile(r"[ãõ]", re.IGNORECASE), "pt"),
+    (re.compile(r"ß", re.IGNORECASE), "de"),
+)
+
+
+def detect_language(text: str, fallback: str = "en") -> str:
+    """The language `text` is written in, as a two-letter code in LANGUAGES."""
+    if not re.search(r"[^\W\d_]{2,}", text):
+        return fallback
+    values = _detector().compute_language_confidence_values(text)
+    if not values:
+        return fallback
+    best, runner_up = values[0], values[1] if len(values) > 1 else None
+    code = best.language.iso_code_639_1.name.lower()
+    for pattern, hinted in _HINTS:
+        if pattern.search(text):
+            return hinted
+    if best.value >= MIN_CONFIDENCE or (runner_up and best.value >= 2 * runner_up.value):
+        return code
+    return fallback
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    try:
+        from lingua import Language, LanguageDetectorBuilder
+    except ImportError as exc:
+        raise DependencyError(
+            "Language detection needs the `lingua-language-detector` package. Install it in "
+            "the project's virtual environment (it is in pyproject.toml)."
+        ) from exc
+    languages = [Language.from_iso_code_639_1(_iso(code)) for code in LANGUAGES]
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def _iso(code: str) -> Any:
+    from lingua import IsoCode639_1
+
+    return getattr(IsoCode639_1, code.upper())
