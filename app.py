@@ -32,24 +32,39 @@ from assistant.embedding import Embedder
 from assistant.errors import AssistantError
 from assistant.export import answer_as_text
 from assistant.feedback import FeedbackStore
+from assistant.language import LANGUAGES
+from assistant.messages import ui_labels
 from assistant.models import Answer, Turn
 from assistant.settings import Settings
 from ingest.library import FileResult, Library, MetadataEdit
 from webui import render
 
 TITLE = "MS Rehab Assistant"
-EXAMPLES = [
-    "What does an occupational therapist do?",
-    "How do I know if I exercised too much?",
-    "Does insurance pay for rehabilitation?",
-    "What happens at a first physical therapy visit?",
-]
-NOTICE = (
-    "Answers are quoted word for word from trusted documents about rehabilitation in MS, "
-    "with their sources. This is general information, not medical advice: talk to your MS "
-    "care team about what fits you. In an emergency, call your local emergency number."
-)
-SOURCES_EMPTY = '<p class="empty">The sources of each answer appear here.</p>'
+EXAMPLE_COUNT = 4
+"""Example questions, `example_1`... in each language's ui_labels.json."""
+t = gr.I18n()
+"""Names a label (`t("ask")`); the browser shows it in its language from `_translations`.
+Text made on the server (answers, sources, matches) follows the question's language."""
+
+
+def _translations(settings: Settings) -> gr.I18n:
+    """Every language's ui_labels.json, for Gradio to show the browser's language."""
+    labels = {language: dict(ui_labels(language)) for language in LANGUAGES}
+    for table in labels.values():
+        table["upload_help"] = table["upload_help"].format(limit=settings.max_upload_mb)
+    return gr.I18n(**labels)
+
+
+def _browser_language(request: gr.Request | None) -> str:
+    """The first of the browser's preferred languages that the app speaks, else English."""
+    header = request.headers.get("accept-language", "") if request else ""
+    for part in header.split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "en"
+
+
 STREAM_STEPS = 8
 STREAM_PAUSE_S = 0.015
 WEBUI = Path(__file__).parent / "webui"
@@ -90,6 +105,10 @@ class Services:
         return ""
 
 
+def _sources_empty(language: str = "en") -> str:
+    return f'<p class="empty">{ui_labels(language)["sources_empty"]}</p>'
+
+
 def _history(answers: dict[int, Answer]) -> list[Turn]:
     turns: list[Turn] = []
     for index in sorted(answers):
@@ -128,16 +147,15 @@ def _progress_callback(progress: gr.Progress) -> Any:
 def create_app(services: Services) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         _api(services)  # first, so the stable names are theirs
-        gr.HTML(
-            f'<header class="app-header"><h1>{TITLE}</h1><p class="notice">{NOTICE}</p></header>'
-        )
+        gr.HTML(f'<h1 class="app-title">{TITLE}</h1>', elem_classes=["app-header"])
+        gr.Markdown(t("notice"), elem_classes=["notice"])
         _display_settings(app)
         with gr.Tabs():
-            with gr.Tab("Ask", id="ask"):
+            with gr.Tab(t("tab_ask"), id="ask"):
                 _ask_tab(services)
-            with gr.Tab("Find in sources", id="find"):
+            with gr.Tab(t("tab_find"), id="find"):
                 _find_tab(services)
-            with gr.Tab("Documents", id="documents") as documents:
+            with gr.Tab(t("tab_documents"), id="documents") as documents:
                 _documents_tab(services, documents)
     return app
 
@@ -146,10 +164,14 @@ def _display_settings(app: gr.Blocks) -> None:
     """Larger text and high contrast, remembered by this browser (webui/page.js applies them)."""
     with gr.Row(elem_id="display-settings"):
         larger = gr.Checkbox(
-            label="Larger text", elem_id="larger-text", container=False, scale=0, min_width=150
+            label=t("larger_text"), elem_id="larger-text", container=False, scale=0, min_width=150
         )
         contrast = gr.Checkbox(
-            label="High contrast", elem_id="high-contrast", container=False, scale=0, min_width=150
+            label=t("high_contrast"),
+            elem_id="high-contrast",
+            container=False,
+            scale=0,
+            min_width=150,
         )
     app.load(None, None, [larger, contrast], js="() => window.msraDisplay.saved()")
     for box, name in ((larger, "larger"), (contrast, "contrast")):
@@ -166,47 +188,50 @@ def _ask_tab(services: Services) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(
-                label="Conversation",
+                label=t("conversation"),
                 height=380,
-                placeholder="Ask about rehabilitation in MS. Answers quote the documents.",
+                placeholder=t("conversation_placeholder"),
                 latex_delimiters=[],
                 buttons=["copy"],
                 feedback_options=("Like", "Dislike"),
                 elem_id="conversation",
             )
             question = gr.Textbox(
-                label="Your question",
-                placeholder="Type your question and press Enter",
+                label=t("your_question"),
+                placeholder=t("question_placeholder"),
                 lines=1,
                 max_lines=4,
                 elem_id="question",
             )
             with gr.Row():
-                ask = gr.Button("Ask", variant="primary", elem_id="ask-button")
-                new = gr.Button("New conversation", elem_id="new-conversation")
+                ask = gr.Button(t("ask"), variant="primary", elem_id="ask-button")
+                new = gr.Button(t("new_conversation"), elem_id="new-conversation")
             with gr.Group(elem_id="examples") as examples:
-                gr.Markdown("**Or try one of these questions:**")
-                picks = [gr.Button(q, size="sm", elem_classes=["example"]) for q in EXAMPLES]
+                gr.Markdown(t("try_these"))
+                picks = [
+                    gr.Button(t(f"example_{n}"), size="sm", elem_classes=["example"])
+                    for n in range(1, EXAMPLE_COUNT + 1)
+                ]
             with gr.Group(visible=False, elem_id="feedback-comment") as comment_box:
                 comment = gr.Textbox(
-                    label="Thank you. Anything to add? (optional)",
-                    placeholder="What was missing or wrong?",
+                    label=t("feedback_label"),
+                    placeholder=t("feedback_placeholder"),
                     lines=2,
                 )
-                send_comment = gr.Button("Send comment")
+                send_comment = gr.Button(t("send_comment"))
             feedback_status = gr.Markdown(elem_id="feedback-status")
         with gr.Column(scale=2):
-            sources = gr.HTML(SOURCES_EMPTY, elem_id="sources")
+            sources = gr.HTML(_sources_empty(), elem_id="sources")
             with gr.Group(visible=False) as copy_group:
                 copy_text = gr.Textbox(
-                    label="Answer with references, as plain text for an e-mail",
+                    label=t("plain_text_answer"),
                     lines=6,
                     max_lines=14,
                     interactive=False,
                     buttons=["copy"],
                     elem_id="answer-text",
                 )
-                copy = gr.Button("Copy answer with references", elem_id="copy-answer")
+                copy = gr.Button(t("copy_answer"), elem_id="copy-answer")
 
     def respond(text: str, chat: list[dict[str, Any]], known: dict[int, Answer]) -> Iterator[Any]:
         if not (text or "").strip():
@@ -230,7 +255,8 @@ def _ask_tab(services: Services) -> None:
         yield (
             "",
             chat,
-            render.sources_html(answer, services.assistant.documents) or SOURCES_EMPTY,
+            render.sources_html(answer, services.assistant.documents)
+            or _sources_empty(answer.language),
             answer_as_text(answer),
             gr.update(value=urgent, visible=bool(urgent)),
             known,
@@ -239,10 +265,14 @@ def _ask_tab(services: Services) -> None:
             gr.update(visible=True),
         )
 
-    def from_example(
-        example: str, chat: list[dict[str, Any]], known: dict[int, Answer]
-    ) -> Iterator[Any]:
-        yield from respond(example, chat, known)
+    def example(number: int) -> Any:
+        def ask_example(
+            chat: list[dict[str, Any]], known: dict[int, Answer], request: gr.Request
+        ) -> Iterator[Any]:
+            question = ui_labels(_browser_language(request))[f"example_{number}"]
+            yield from respond(question, chat, known)
+
+        return ask_example
 
     def rate(known: dict[int, Answer], liked: gr.LikeData) -> tuple[Any, ...]:
         index = liked.index if isinstance(liked.index, int) else liked.index[0]
@@ -250,14 +280,15 @@ def _ask_tab(services: Services) -> None:
         if answer is None or not isinstance(liked.liked, bool):
             return gr.skip(), gr.skip(), gr.skip()
         row = services.feedback.record(answer, liked.liked)
-        thanks = "Thank you, your rating was saved on this computer."
+        thanks = ui_labels(answer.language)["thanks_rating"]
         return row, gr.update(visible=True), thanks
 
-    def add_comment(row: int, text: str) -> tuple[Any, ...]:
+    def add_comment(row: int, text: str, request: gr.Request) -> tuple[Any, ...]:
+        labels = ui_labels(_browser_language(request))
         if row and text.strip():
             services.feedback.add_comment(row, text)
-            return gr.update(visible=False), "", "Thank you, your comment was saved."
-        return gr.skip(), gr.skip(), "Write a comment first, or leave it."
+            return gr.update(visible=False), "", labels["thanks_comment"]
+        return gr.skip(), gr.skip(), labels["comment_first"]
 
     outputs = [
         question,
@@ -274,8 +305,8 @@ def _ask_tab(services: Services) -> None:
     quiet = {"api_visibility": "private", "show_progress_on": [chatbot]}
     question.submit(respond, [question, chatbot, answers], outputs, **quiet)
     ask.click(respond, [question, chatbot, answers], outputs, **quiet)
-    for pick in picks:
-        pick.click(from_example, [pick, chatbot, answers], outputs, **quiet)
+    for number, pick in enumerate(picks, start=1):
+        pick.click(example(number), [chatbot, answers], outputs, **quiet)
     chatbot.like(
         rate, [answers], [feedback_row, comment_box, feedback_status], api_visibility="private"
     )
@@ -289,7 +320,7 @@ def _ask_tab(services: Services) -> None:
     def start_over() -> tuple[Any, ...]:
         hidden = gr.update(value="", visible=False)
         shown, gone = gr.update(visible=True), gr.update(visible=False)
-        return [], SOURCES_EMPTY, "", hidden, {}, "", "", "", shown, gone
+        return [], _sources_empty(), "", hidden, {}, "", "", "", shown, gone
 
     cleared = [chatbot, sources, copy_text, banner, answers, question, feedback_status, announce]
     new.click(start_over, None, [*cleared, examples, copy_group], api_visibility="private")
@@ -303,17 +334,15 @@ def _ask_tab(services: Services) -> None:
 
 
 def _find_tab(services: Services) -> None:
-    gr.Markdown(
-        "Paste a sentence or a paragraph, in English or in your own language, to see where "
-        "the documents say it."
-    )
-    pasted = gr.Textbox(label="Text to find", lines=4, max_lines=12, elem_id="find-text")
-    go = gr.Button("Find in sources", variant="primary", elem_id="find-button")
+    gr.Markdown(t("find_intro"))
+    pasted = gr.Textbox(label=t("text_to_find"), lines=4, max_lines=12, elem_id="find-text")
+    go = gr.Button(t("find_button"), variant="primary", elem_id="find-button")
     found = gr.HTML(elem_id="find-results")
 
     def show_matches(text: str) -> str:
-        matches = services.assistant.find(text or "")
-        return render.find_html(text or "", matches, services.assistant.documents)
+        language = services.assistant.language_of(text or "")
+        matches = services.assistant.find(text or "", language=language)
+        return render.find_html(text or "", matches, services.assistant.documents, language)
 
     pasted.submit(show_matches, pasted, found, api_visibility="private")
     go.click(show_matches, pasted, found, api_visibility="private")
@@ -322,14 +351,10 @@ def _find_tab(services: Services) -> None:
 def _documents_tab(services: Services, tab: gr.Tab) -> None:
     # Drawn when the tab opens, so every visitor sees the library as it is now.
     table = gr.HTML(elem_id="documents")
-    with gr.Accordion("Add documents", open=True):
-        limit = services.settings.max_upload_mb
-        gr.Markdown(
-            f"PDF, TXT, Markdown or HTML files, up to {limit} MB each. Choose several at once "
-            "if you like; each is checked, then added and indexed."
-        )
+    with gr.Accordion(t("add_documents"), open=True):
+        gr.Markdown(t("upload_help"))
         uploads = gr.UploadButton(
-            "Choose files to add",
+            t("choose_files"),
             file_count="multiple",
             file_types=[".pdf", ".txt", ".md", ".html", ".htm"],
             type="filepath",
@@ -337,17 +362,17 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
             elem_id="upload",
         )
         added = gr.HTML(elem_id="add-results")
-    with gr.Accordion("Edit or remove a document", open=False):
-        chosen = gr.Dropdown(label="Document", choices=[], value=None, elem_id="doc-choice")
-        title = gr.Textbox(label="Title")
-        publisher = gr.Textbox(label="Publisher")
-        updated = gr.Textbox(label="Last updated (YYYY, YYYY-MM or YYYY-MM-DD)")
-        url = gr.Textbox(label="Web address (optional)")
-        save = gr.Button("Save details", elem_id="save-details")
-        confirm = gr.Checkbox(label="Yes, remove this document from the library")
-        remove = gr.Button("Remove document", variant="stop", elem_id="remove-document")
+    with gr.Accordion(t("edit_remove"), open=False):
+        chosen = gr.Dropdown(label=t("document"), choices=[], value=None, elem_id="doc-choice")
+        title = gr.Textbox(label=t("title"))
+        publisher = gr.Textbox(label=t("publisher"))
+        updated = gr.Textbox(label=t("updated_label"))
+        url = gr.Textbox(label=t("web_address"))
+        save = gr.Button(t("save_details"), elem_id="save-details")
+        confirm = gr.Checkbox(label=t("confirm_remove"))
+        remove = gr.Button(t("remove_document"), variant="stop", elem_id="remove-document")
         edited = gr.HTML(elem_id="edit-results")
-    reindex = gr.Button("Re-index all documents", elem_id="reindex")
+    reindex = gr.Button(t("reindex_all"), elem_id="reindex")
     reindexed = gr.HTML(elem_id="reindex-results")
 
     def refreshed(results: list[FileResult]) -> tuple[str, Any, str]:
@@ -503,6 +528,7 @@ def serve(services: Services) -> Any:
         server_port=services.settings.port,
         max_file_size=f"{services.settings.max_upload_mb}mb",
         ssr_mode=False,
+        i18n=_translations(services.settings),
         theme=theme,
         css=(WEBUI / "style.css").read_text(encoding="utf-8"),
         head=f"<script>{(WEBUI / 'page.js').read_text(encoding='utf-8')}</script>",

@@ -169,15 +169,27 @@ def browser(app_server):
 
 @pytest.fixture
 def page(browser, app_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_server["url"])
+    yield from open_page(browser, app_server["url"])
+
+
+@pytest.fixture
+def spanish_page(browser, app_server):
+    """The app as a browser set to Spanish sees it (labels, Accept-Language)."""
+    yield from open_page(browser, app_server["url"], locale="es-ES", question_label="Su pregunta")
+
+
+def open_page(browser, url: str, locale: str = "en-US", question_label: str = "Your question"):
+    """A fresh browser context on the app; afterwards, proof that nothing left the machine,
+    no dialog opened and no script planted in a document ran."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
     outside: list[str] = []
     context.on("request", lambda r: outside.append(r.url) if not r.url.startswith(LOCAL) else None)
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(app_server["url"])
-    page.get_by_label("Your question").wait_for()
+    page.goto(url)
+    page.get_by_label(question_label).wait_for()
     yield page
     assert outside == [], f"the page reached outside this machine: {outside}"
     assert dialogs == [], f"a document or answer opened a dialog: {dialogs}"

@@ -228,6 +228,30 @@ def test_bad_upload_is_refused_and_nothing_is_lost(page, app_server, tmp_path):
     expect(page.locator("#documents tbody tr")).to_have_count(indexed)
 
 
+def test_spanish_browser_gets_spanish_labels_framing_and_english_quotes(spanish_page):
+    page = spanish_page
+    page.get_by_role("button", name="¿Qué hace un terapeuta ocupacional?").click()
+    page.locator("#sources mark").first.wait_for()
+    assert "¿Qué hace un terapeuta ocupacional?" in page.locator("#conversation").inner_text()
+    reply = page.locator("#conversation [data-testid=bot]").last.inner_text()
+    assert reply.startswith("Los documentos dicen")
+    assert "Occupational therapists (OTs) help people do everyday things." in reply
+    assert "(fuente 1)" in reply
+    assert page.get_by_role("heading", name="Fuentes").count() == 1
+    assert page.get_by_role("link", name="Abrir el documento en este lugar").count() >= 1
+
+    page.get_by_role("tab", name="Buscar en las fuentes").click()
+    page.get_by_label("Texto que buscar").fill(
+        "La cobertura de los servicios de terapia ocupacional varía según el plan."
+    )
+    page.get_by_role("button", name="Buscar en las fuentes").click()
+    first = page.locator("#find-results .match").first
+    first.wait_for()
+    assert "Coverage for OT services varies by plan." in first.locator(".found mark").inner_text()
+    assert "La cobertura de los servicios" in first.locator(".pasted").inner_text()
+    assert first.get_by_role("heading", name="Su texto").count() == 1
+
+
 def test_app_binds_to_localhost_only(app_server):
     port = int(str(app_server["url"]).rsplit(":", 1)[1].strip("/"))
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:

@@ -3,7 +3,8 @@
 Every piece of text that comes from a document or from a user goes through `html.escape`
 (and, for Markdown, a backslash escape) before it is placed in markup, so a document that
 contains `<script>` shows those characters and runs nothing. Nothing here retrieves,
-ranks or rewrites text: it only lays out what the assistant returned.
+ranks or rewrites text: it only lays out what the assistant returned. Its own words come
+from `ui_labels(language)`, in the language of the question (quotes stay as written).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
+from assistant.messages import ui_labels
 from assistant.models import Answer, Citation, Document, DocumentSummary, Match
 
 URGENT = ("emergency", "crisis")
+Labels = Mapping[str, str]
+ENGLISH = ui_labels("en")
 _CONTEXT_CHARS = 320
 """How much of the surrounding paragraph is shown on each side of a highlighted quote."""
 
@@ -33,12 +37,14 @@ def answer_markdown(answer: Answer) -> str:
     alternative text (the chat's sanitiser drops aria-hidden and data attributes, so the number
     travels in the class), the words are visually hidden."""
     body = "\n\n".join(escape_markdown(p.strip()) for p in answer.answer.split("\n\n"))
+    labels = ui_labels(answer.language)
+    spoken = html.escape(labels["source_word"])
     body = _ESCAPED_MARKER.sub(
-        r'<span class="cite cite-\1"><span class="visually-hidden">(source \1)</span></span>',
+        rf'<span class="cite cite-\1"><span class="visually-hidden">({spoken} \1)</span></span>',
         body,
     )
     if answer.status in URGENT:
-        return f"**Urgent: please read this first.**\n\n{body}"
+        return f"**{escape_markdown(labels['urgent_read_first'])}**\n\n{body}"
     return body
 
 
@@ -48,20 +54,22 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 def announcement(answer: Answer) -> str:
     """What a screen reader says once the answer is complete: the answer, markers as words."""
-    opening = "Urgent. " if answer.status in URGENT else "Answer ready. "
-    text = _MARKER.sub(r"(source \1)", " ".join(answer.answer.split()))
-    return f"<p>{html.escape(opening + text)}</p>"
+    labels = ui_labels(answer.language)
+    opening = labels["urgent"] if answer.status in URGENT else labels["answer_ready"]
+    text = _MARKER.sub(rf"({labels['source_word']} \1)", " ".join(answer.answer.split()))
+    return f"<p>{html.escape(f'{opening} {text}')}</p>"
 
 
 def urgent_banner(answer: Answer) -> str:
     """A banner above the conversation for emergency and crisis answers; empty otherwise."""
     if answer.status not in URGENT:
         return ""
-    heading = "Get help now" if answer.status == "emergency" else "You are not alone"
+    labels = ui_labels(answer.language)
+    heading = labels["urgent_emergency" if answer.status == "emergency" else "urgent_crisis"]
     paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in answer.answer.split("\n\n"))
     return (
         f'<div class="urgent urgent-{answer.status}" role="alert">'
-        f"<h2>Urgent: {heading}</h2>{paragraphs}</div>"
+        f"<h2>{html.escape(heading)}</h2>{paragraphs}</div>"
     )
 
 
@@ -89,95 +97,113 @@ def sources_html(answer: Answer, documents: Mapping[str, Document]) -> str:
     """The sources of one answer: who says it, when, and the quote inside its paragraph."""
     if not answer.citations:
         return ""
-    items = "".join(_source_item(c, documents.get(c.doc_id)) for c in answer.citations)
+    labels = ui_labels(answer.language)
+    items = "".join(_source_item(c, documents.get(c.doc_id), labels) for c in answer.citations)
     return (
         '<section class="sources" aria-labelledby="sources-heading">'
-        f'<h2 id="sources-heading">Sources</h2><ol class="source-list">{items}</ol></section>'
+        f'<h2 id="sources-heading">{html.escape(labels["sources"])}</h2>'
+        f'<ol class="source-list">{items}</ol></section>'
     )
 
 
-def _source_item(citation: Citation, document: Document | None) -> str:
+def _source_item(citation: Citation, document: Document | None, labels: Labels) -> str:
     context = (
         highlighted_context(document, citation.start, citation.end)
         if document
         else f"<mark>{html.escape(citation.quote)}</mark>"
     )
+    said = labels["source_n"].format(n=citation.n)
+    where = _location(citation.start, citation.end, citation.page, citation.section, labels)
     return (
         f'<li class="source" id="source-{citation.n}">'
         f'<p class="source-head"><span class="source-n" aria-hidden="true">[{citation.n}]</span>'
-        f'<span class="visually-hidden">Source {citation.n}:</span> '
-        f"{_provenance(citation.title, citation.publisher, citation.updated, citation.stale)}</p>"
+        f'<span class="visually-hidden">{html.escape(said)}</span> '
+        f"{_provenance(citation.title, citation.publisher, citation.updated, citation.stale, labels)}</p>"
         f'<blockquote class="context">{context}</blockquote>'
-        f'<p class="source-foot">{_open_link(citation.doc_id, citation.start, citation.end)}'
-        f" · {_location(citation.start, citation.end, citation.page, citation.section)}</p></li>"
+        f'<p class="source-foot">{_open_link(citation.doc_id, citation.start, citation.end, labels)}'
+        f" · {where}</p></li>"
     )
 
 
-def _provenance(title: str, publisher: str | None, updated: str | None, stale: bool) -> str:
-    when = f"updated {html.escape(updated)}" if updated else "date not stated"
-    note = (
-        ' <strong class="stale">Over three years old: check for newer advice.</strong>'
-        if stale
-        else ""
-    )
+def _provenance(
+    title: str, publisher: str | None, updated: str | None, stale: bool, labels: Labels
+) -> str:
+    when = labels["updated"].format(date=updated) if updated else labels["date_not_stated"]
+    note = f' <strong class="stale">{html.escape(labels["over_three_years"])}</strong>'
     return (
         f"<strong>{html.escape(title)}</strong> — "
-        f"{html.escape(publisher or 'publisher not stated')}, {when}.{note}"
+        f"{html.escape(publisher or labels['publisher_not_stated'])}, {html.escape(when)}."
+        f"{note if stale else ''}"
     )
 
 
-def _location(start: int, end: int, page: int | None, section: str) -> str:
-    parts = [f"page {page}"] if page is not None else []
+def _location(start: int, end: int, page: int | None, section: str, labels: Labels) -> str:
+    parts = [labels["page"].format(n=page)] if page is not None else []
     if section:
-        parts.append(f"section “{html.escape(section)}”")
-    parts.append(f"characters {start}–{end}")
-    return ", ".join(parts)
+        parts.append(labels["section"].format(name=section))
+    parts.append(labels["characters"].format(start=start, end=end))
+    return html.escape(", ".join(parts))
 
 
-def _open_link(doc_id: str, start: int, end: int) -> str:
+def _open_link(doc_id: str, start: int, end: int, labels: Labels) -> str:
     return (
         f'<a href="{html.escape(document_link(doc_id, start, end))}" target="_blank" '
-        'rel="noopener noreferrer">Open the document at this place'
-        '<span class="visually-hidden"> (opens in a new tab)</span></a>'
+        f'rel="noopener noreferrer">{html.escape(labels["open_here"])}'
+        f'<span class="visually-hidden"> {html.escape(labels["opens_new_tab"])}</span></a>'
     )
 
 
-def find_html(text: str, matches: list[Match], documents: Mapping[str, Document]) -> str:
+def find_html(
+    text: str, matches: list[Match], documents: Mapping[str, Document], language: str = "en"
+) -> str:
     """Each match beside the pasted text, so wording can be compared line by line."""
     if not text.strip():
         return ""
+    labels = ui_labels(language)
     if not matches:
-        return '<p class="empty">No passage in the documents says this.</p>'
+        return f'<p class="empty">{html.escape(labels["no_match"])}</p>'
     rows = "".join(
-        _match_item(n, text, m, documents.get(m.doc_id)) for n, m in enumerate(matches, 1)
+        _match_item(n, text, m, documents.get(m.doc_id), labels) for n, m in enumerate(matches, 1)
     )
     return (
         '<section class="matches" aria-labelledby="matches-heading">'
-        f'<h2 id="matches-heading">Matching passages</h2><ol class="match-list">{rows}</ol></section>'
+        f'<h2 id="matches-heading">{html.escape(labels["matching_passages"])}</h2>'
+        f'<ol class="match-list">{rows}</ol></section>'
     )
 
 
-def _match_item(n: int, text: str, match: Match, document: Document | None) -> str:
+def _match_item(n: int, text: str, match: Match, document: Document | None, labels: Labels) -> str:
     context = (
         highlighted_context(document, match.start, match.end)
         if document
         else f"<mark>{html.escape(match.text)}</mark>"
     )
-    kind = "exact match" if match.exact else f"similarity {match.score:.2f}"
+    kind = (
+        labels["exact_match"]
+        if match.exact
+        else labels["similarity"].format(score=f"{match.score:.2f}")
+    )
     meta = document.meta if document else None
     provenance = _provenance(
         match.title,
         meta.publisher if meta else None,
         meta.updated if meta else None,
         False,
+        labels,
     )
+    heading = labels["match_n"].format(n=n)
+    # The pasted text keeps its language for screen readers; the source is the document's.
+    source_language = html.escape(meta.language if meta else "en")
     return (
-        f'<li class="match"><h3 class="match-head">Match {n}: {provenance} ({kind})</h3>'
+        f'<li class="match"><h3 class="match-head">{html.escape(heading)}: {provenance} '
+        f"({html.escape(kind)})</h3>"
         '<div class="side-by-side">'
-        f'<div class="pasted"><h4>Your text</h4><p>{html.escape(text)}</p></div>'
-        f'<div class="found"><h4>Source text</h4><blockquote class="context">{context}</blockquote>'
-        f'<p class="source-foot">{_open_link(match.doc_id, match.start, match.end)} · '
-        f"{_location(match.start, match.end, match.page, match.section)}</p></div>"
+        f'<div class="pasted"><h4>{html.escape(labels["your_text"])}</h4>'
+        f"<p>{html.escape(text)}</p></div>"
+        f'<div class="found"><h4>{html.escape(labels["source_text"])}</h4>'
+        f'<blockquote class="context" lang="{source_language}">{context}</blockquote>'
+        f'<p class="source-foot">{_open_link(match.doc_id, match.start, match.end, labels)} · '
+        f"{_location(match.start, match.end, match.page, match.section, labels)}</p></div>"
         "</div></li>"
     )
 
@@ -238,7 +264,7 @@ def document_page(document: Document, start: int | None, end: int | None) -> str
     )
     return _PAGE.format(
         title=html.escape(meta.title),
-        provenance=_provenance(meta.title, meta.publisher, meta.updated, False),
+        provenance=_provenance(meta.title, meta.publisher, meta.updated, False, ENGLISH),
         where=html.escape(page),
         source=source,
         body=body,
