@@ -145,7 +145,7 @@ class ExtractiveAnswerer:
                 + 0.3 * self._retriever.covered(focus, terms)
                 + 0.2 * rank[chunk_index]
             )
-            scored.append((score, index))
+            scored.append((score, int(index)))
         return sorted(scored, reverse=True)
 
     def _with_context(self, chosen: list[int]) -> list[int]:

@@ -132,7 +132,7 @@ class Retriever:
             known = self.sentence_chunk >= 0
             np.maximum.at(best, self.sentence_chunk[known], sentence_sims[known])
             # Half the chunk as a whole, half its best sentence: a focused match counts.
-            scores = 0.5 * scores + 0.5 * np.maximum(best, 0.0)
+            scores = (0.5 * scores + 0.5 * np.maximum(best, 0.0)).astype(np.float32)
         return np.clip(scores, 0.0, 1.0)
 
     def _lexical_scores(self, query: Query) -> np.ndarray:

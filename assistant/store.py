@@ -144,7 +144,8 @@ class ChromaStore:
         for meta, vector in zip(found["metadatas"] or [], vectors, strict=True):
             meta = dict(meta or {})
             if _is_current(meta, documents):
-                spans.append((str(meta["doc_id"]), int(meta["start"]), int(meta["end"])))  # type: ignore[call-overload]
+                start, end = int(str(meta["start"])), int(str(meta["end"]))
+                spans.append((str(meta["doc_id"]), start, end))
                 rows.append(vector)
         matrix = np.asarray(rows, dtype=np.float32) if rows else np.zeros((0, 1), np.float32)
         return spans, matrix

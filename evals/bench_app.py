@@ -16,19 +16,9 @@ import sys
 import time
 from pathlib import Path
 
+from evals.browser import CHROMIUM, CHROMIUM_ARGS
 from evals.metrics import percentile
 from evals.run import load_cases
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _start(port: int) -> tuple[subprocess.Popen[bytes], float]:
@@ -62,9 +52,7 @@ def _time_answers(url: str, questions: list[str]) -> tuple[list[float], list[flo
 
     first, complete = [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(url)
         box = page.get_by_label("Your question")

@@ -19,6 +19,7 @@ import pytest
 
 from assistant.build import build_assistant, build_embedder
 from assistant.settings import Settings
+from evals.browser import CHROMIUM, CHROMIUM_ARGS
 from ingest.pipeline import run_ingest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,17 +88,6 @@ def real_assistant(real_built):
 
 # --- The app as a subprocess, and a headless Chromium to drive it (browser tests) ---------
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
 
 
