@@ -111,7 +111,8 @@ _ADVICE = _any(
     rf"\b(good idea|safe|ok|okay|wise|smart)\b.{{0,20}}\bto (start|stop|take|try|switch|pause|skip)\b"
     rf".{{0,40}}\b{_DRUG}",
     rf"\binstead of (my|taking)\b.{{0,30}}\b{_DRUG}",
-    r"\bprescribe (me|something|anything)\b",
+    # Asked of the assistant itself ("Prescribe me...", "can you prescribe"), not "can they".
+    r"(^|[.!?]\s*)(please )?prescribe (me|something|anything)\b|\b(can|could|will|would) you (please )?prescribe\b",
     rf"\b(best|right) {_DRUG}\b.{{0,30}}\bfor (me|my)\b",
 )
 
