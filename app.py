@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,6 +96,12 @@ class Services:
             self.embedder_for(self.settings),
             self.embedder_for(second) if second else None,
         )
+
+    def warm_up(self) -> None:
+        """The first query through each model is slow (lazy set-up inside the libraries): run
+        one in each language lane while the page loads, not on someone's first question."""
+        self.assistant.ask("How can physical therapy help with walking?")
+        self.assistant.ask("¿Cómo puede ayudar la fisioterapia a caminar?")
 
     def reload(self) -> str:
         """Serve the index as it now is; a sentence for the user if that is not possible."""
@@ -545,6 +552,7 @@ def main() -> int:
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
+    threading.Thread(target=services.warm_up, daemon=True).start()
     print(f"{TITLE}: open http://{settings.host}:{settings.port}/ in your browser.", flush=True)
     uvicorn.run(serve(services), host=settings.host, port=settings.port, log_level="warning")
     return 0

@@ -59,7 +59,7 @@ def _time_answers(url: str, questions: list[str]) -> tuple[list[float], list[flo
         for question in questions:
             page.get_by_role("button", name="New conversation").click()
             page.wait_for_function(
-                "() => document.querySelector('#answer-text textarea')?.value === ''"
+                "() => document.querySelector('#announce')?.innerText.trim() === ''"
             )
             box.fill(question)
             started = time.perf_counter()
@@ -67,7 +67,7 @@ def _time_answers(url: str, questions: list[str]) -> tuple[list[float], list[flo
             page.locator("#conversation [data-testid=bot]").first.wait_for()
             first.append((time.perf_counter() - started) * 1000)
             page.wait_for_function(
-                "() => document.querySelector('#answer-text textarea')?.value.length > 0"
+                "() => document.querySelector('#announce')?.innerText.trim().length > 0"
             )
             complete.append((time.perf_counter() - started) * 1000)
         browser.close()
