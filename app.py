@@ -112,36 +112,11 @@ class Services:
         return ""
 
 
-def _sources_empty(language: str = "en") -> str:
-    return f'<p class="empty">{ui_labels(language)["sources_empty"]}</p>'
-
-
 def _history(answers: dict[int, Answer]) -> list[Turn]:
     turns: list[Turn] = []
     for index in sorted(answers):
         turns += [Turn("user", answers[index].question), Turn("assistant", answers[index].answer)]
     return turns
-
-
-def _growing(text: str) -> Iterator[str]:
-    """The answer in a few growing pieces, word by word, ending with the whole text."""
-    words = text.split(" ")
-    step = max(1, len(words) // STREAM_STEPS)
-    for end in range(step, len(words), step):
-        yield " ".join(words[:end])
-    yield text
-
-
-def _results_html(results: list[FileResult], extra: str = "") -> str:
-    import html
-
-    items = "".join(
-        f'<li class="{"ok" if r.ok else "failed"}">'
-        f"<strong>{'Done' if r.ok else 'Not added'}:</strong> {html.escape(r.message)}</li>"
-        for r in results
-    )
-    note = f"<p>{html.escape(extra)}</p>" if extra else ""
-    return f'<ul class="results" role="status">{items}</ul>{note}'
 
 
 def _progress_callback(progress: gr.Progress) -> Any:
@@ -228,7 +203,7 @@ def _ask_tab(services: Services) -> None:
                 send_comment = gr.Button(t("send_comment"))
             feedback_status = gr.Markdown(elem_id="feedback-status")
         with gr.Column(scale=2):
-            sources = gr.HTML(_sources_empty(), elem_id="sources")
+            sources = gr.HTML(render.sources_empty(), elem_id="sources")
             with gr.Group(visible=False) as copy_group:
                 copy_text = gr.Textbox(
                     label=t("plain_text_answer"),
@@ -253,7 +228,7 @@ def _ask_tab(services: Services) -> None:
         ]
         known = {**known, len(chat) - 1: answer}
         urgent = render.urgent_banner(answer)
-        pieces = [shown] if urgent else list(_growing(shown))
+        pieces = [shown] if urgent else list(render.growing(shown, STREAM_STEPS))
         for piece in pieces[:-1]:
             chat[-1] = {"role": "assistant", "content": piece}
             yield "", chat, gr.skip(), gr.skip(), gr.skip(), known, gr.skip(), gr.skip(), gr.skip()
@@ -263,7 +238,7 @@ def _ask_tab(services: Services) -> None:
             "",
             chat,
             render.sources_html(answer, services.assistant.documents)
-            or _sources_empty(answer.language),
+            or render.sources_empty(answer.language),
             answer_as_text(answer),
             gr.update(value=urgent, visible=bool(urgent)),
             known,
@@ -327,7 +302,7 @@ def _ask_tab(services: Services) -> None:
     def start_over() -> tuple[Any, ...]:
         hidden = gr.update(value="", visible=False)
         shown, gone = gr.update(visible=True), gr.update(visible=False)
-        return [], _sources_empty(), "", hidden, {}, "", "", "", shown, gone
+        return [], render.sources_empty(), "", hidden, {}, "", "", "", shown, gone
 
     cleared = [chatbot, sources, copy_text, banner, answers, question, feedback_status, announce]
     new.click(start_over, None, [*cleared, examples, copy_group], api_visibility="private")
@@ -387,7 +362,7 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         return (
             render.documents_table(services.assistant.overview()),
             gr.update(choices=_choices(services), value=None),
-            _results_html(results, note),
+            render.file_results(results, note),
         )
 
     def add_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:
@@ -436,7 +411,7 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
     def reindex_all(progress: gr.Progress = gr.Progress()) -> Any:
         report = services.library.reindex(_progress_callback(progress))
         table_html, choices, _ = refreshed([])
-        summary = _results_html([FileResult("", report.usable, report.summary())])
+        summary = render.file_results([FileResult("", report.usable, report.summary())])
         return table_html, choices, summary
 
     uploads.upload(add_files, uploads, [table, chosen, added], api_visibility="private")

@@ -392,3 +392,45 @@ def test_documents_table_sizes_in_megabytes():
     assert "<td>2.5 MB (4,600 characters)</td>" in documents_table(
         [summary(file_bytes=int(2.5 * 1024 * 1024))]
     )
+
+
+# streaming, empty sources, file results
+
+
+def test_growing_pieces_end_between_words_outside_tags():
+    from webui.render import growing
+
+    marked = (
+        'Rest often. <span class="cite cite-1"><span class="visually-hidden">(source 1)</span>'
+        "</span>\n\nPlan the day ahead of time."
+    )
+    pieces = list(growing(marked, 4))
+    assert pieces[-1] == marked
+    assert len(pieces) >= 3
+    for piece in pieces[:-1]:
+        assert marked.startswith(piece)
+        assert piece.count("<span") == piece.count("</span>"), piece
+    assert [len(p) for p in pieces] == sorted(len(p) for p in pieces)
+
+
+def test_sources_empty_and_file_results_are_escaped_and_localized():
+    from ingest.library import FileResult
+    from webui.render import file_results, sources_empty
+
+    assert (
+        sources_empty("es") == '<p class="empty">Aquí aparecen las fuentes de cada respuesta.</p>'
+    )
+    shown = file_results(
+        [
+            FileResult("a<b>.txt", False, "a<b>.txt: the file is empty."),
+            FileResult("x", True, "ok"),
+        ],
+        note="<i>note</i>",
+    )
+    assert "<b>" not in shown
+    assert "<i>" not in shown
+    assert (
+        '<li class="failed"><strong>Not added:</strong> a&lt;b&gt;.txt: the file is empty.</li>'
+        in shown
+    )
+    assert 'role="status"' in shown

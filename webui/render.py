@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from assistant.messages import ui_labels
 from assistant.models import Answer, Citation, Document, DocumentSummary, Match
+
+if TYPE_CHECKING:
+    from ingest.library import FileResult
 
 URGENT = ("emergency", "crisis")
 Labels = Mapping[str, str]
@@ -58,6 +62,42 @@ def announcement(answer: Answer) -> str:
     opening = labels["urgent"] if answer.status in URGENT else labels["answer_ready"]
     text = _MARKER.sub(rf"({labels['source_word']} \1)", " ".join(answer.answer.split()))
     return f"<p>{html.escape(f'{opening} {text}')}</p>"
+
+
+_TOKEN = re.compile(r"<[^>]*>|[^\s<]+|\s+")
+
+
+def growing(markdown: str, steps: int) -> Iterator[str]:
+    """The message in about `steps` growing pieces, ending with all of it. Pieces end between
+    words and never inside a tag, so a half-streamed message is never broken markup."""
+    tokens = _TOKEN.findall(markdown)
+    cuts, depth = [], 0
+    for index, token in enumerate(tokens):
+        if token.startswith("</"):
+            depth -= 1
+        elif token.startswith("<"):
+            depth += 1
+        elif depth == 0 and not token.isspace():
+            cuts.append(index)  # a word outside any tag: the piece may end just before it
+    stride = max(1, len(cuts) // steps)
+    for index in cuts[stride::stride]:
+        yield "".join(tokens[:index]).rstrip()
+    yield markdown
+
+
+def sources_empty(language: str = "en") -> str:
+    return f'<p class="empty">{html.escape(ui_labels(language)["sources_empty"])}</p>'
+
+
+def file_results(results: list[FileResult], note: str = "") -> str:
+    """One line per file or document: done or not, and why, as a status region."""
+    items = "".join(
+        f'<li class="{"ok" if r.ok else "failed"}">'
+        f"<strong>{'Done' if r.ok else 'Not added'}:</strong> {html.escape(r.message)}</li>"
+        for r in results
+    )
+    extra = f"<p>{html.escape(note)}</p>" if note else ""
+    return f'<ul class="results" role="status">{items}</ul>{extra}'
 
 
 def urgent_banner(answer: Answer) -> str:
