@@ -71,8 +71,8 @@ class Library:
         with self._lock:
             staging = self.settings.index_dir / ".staging"
             staging.mkdir(parents=True, exist_ok=True)
+            # Corpus names taken by this batch -> the kept copy of the file each one replaced.
             batch: dict[str, Path | None] = {}
-            """Corpus names taken by this batch -> the copy of the file each one replaced."""
             results = [self._stage(path, staging, batch) for path in files]
             if any(r.stored_as for r in results):
                 report = self._ingest(progress)
