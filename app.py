@@ -72,15 +72,49 @@ WEBUI = Path(__file__).parent / "webui"
 
 
 class Services:
-    """What the app talks to. After a library change the assistant is rebuilt on the new index,
-    with the models already loaded."""
+    """What the app talks to. The models and the index load in the background while the page
+    is already served; a request that comes sooner waits for them. After a library change the
+    assistant is rebuilt on the new index with the models already loaded."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._embedders: dict[tuple[str, str], Embedder] = {}
-        self.assistant = self._build()
+        self._ready = threading.Event()
+        self._assistant: Assistant | None = None
+        self.problem = ""
+        """Why the assistant could not be loaded (empty while loading or once loaded)."""
         self.library = Library(settings, self.embedder_for)
         self.feedback = FeedbackStore(settings.feedback_path)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def wait(self) -> str:
+        """Block until loading has finished; why it failed, or "" when all is well."""
+        self._ready.wait()
+        return self.problem
+
+    @property
+    def assistant(self) -> Assistant:
+        self._ready.wait()
+        if self._assistant is None:
+            raise AssistantError(self.problem)
+        return self._assistant
+
+    def load(self) -> None:
+        """Load the models and the index, then send one question through each language lane:
+        the first query through a model is slow (lazy set-up inside the libraries), and it
+        should not be somebody's first question."""
+        try:
+            self._assistant = self._build()
+        except AssistantError as exc:
+            self.problem = str(exc)
+        finally:
+            self._ready.set()
+        if self._assistant is not None:
+            self._assistant.ask("How can physical therapy help with walking?")
+            self._assistant.ask("¿Cómo puede ayudar la fisioterapia a caminar?")
 
     def embedder_for(self, settings: Settings) -> Embedder:
         """The model these settings name, loaded once per process."""
@@ -97,16 +131,10 @@ class Services:
             self.embedder_for(second) if second else None,
         )
 
-    def warm_up(self) -> None:
-        """The first query through each model is slow (lazy set-up inside the libraries): run
-        one in each language lane while the page loads, not on someone's first question."""
-        self.assistant.ask("How can physical therapy help with walking?")
-        self.assistant.ask("¿Cómo puede ayudar la fisioterapia a caminar?")
-
     def reload(self) -> str:
         """Serve the index as it now is; a sentence for the user if that is not possible."""
         try:
-            self.assistant = self._build()
+            self._assistant = self._build()
         except AssistantError as exc:
             return f"The assistant keeps answering from the previous index: {exc}"
         return ""
@@ -132,6 +160,7 @@ def create_app(services: Services) -> gr.Blocks:
         gr.HTML(f'<h1 class="app-title">{TITLE}</h1>', elem_classes=["app-header"])
         gr.Markdown(t("notice"), elem_classes=["notice"])
         _display_settings(app)
+        _ready_note(app, services)
         with gr.Tabs():
             with gr.Tab(t("tab_ask"), id="ask"):
                 _ask_tab(services)
@@ -140,6 +169,17 @@ def create_app(services: Services) -> gr.Blocks:
             with gr.Tab(t("tab_documents"), id="documents") as documents:
                 _documents_tab(services, documents)
     return app
+
+
+def _ready_note(app: gr.Blocks, services: Services) -> None:
+    """While the models load (a few seconds after start), say so; the note goes once ready."""
+    note = gr.Markdown(t("getting_ready"), elem_id="ready-note", visible=not services.ready)
+
+    def when_ready() -> Any:
+        problem = services.wait()
+        return gr.update(value=problem, visible=bool(problem))
+
+    app.load(when_ready, None, note, show_progress="hidden", api_visibility="private")
 
 
 def _display_settings(app: gr.Blocks) -> None:
@@ -521,16 +561,26 @@ def serve(services: Services) -> Any:
 def main() -> int:
     import uvicorn
 
-    settings = Settings.from_env()
     try:
-        services = Services(settings)
+        settings = Settings.from_env()
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
-    threading.Thread(target=services.warm_up, daemon=True).start()
+    services = Services(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(serve(services), host=settings.host, port=settings.port, log_level="warning")
+    )
+
+    def load() -> None:
+        services.load()
+        if services.problem:
+            print(f"Error: {services.problem}", file=sys.stderr, flush=True)
+            server.should_exit = True
+
+    threading.Thread(target=load, daemon=True).start()
     print(f"{TITLE}: open http://{settings.host}:{settings.port}/ in your browser.", flush=True)
-    uvicorn.run(serve(services), host=settings.host, port=settings.port, log_level="warning")
-    return 0
+    server.run()
+    return 2 if services.problem else 0
 
 
 if __name__ == "__main__":
