@@ -259,13 +259,15 @@ def _ask_tab(services: Services) -> None:
         if not (text or "").strip():
             yield (gr.skip(),) * len(outputs)
             return
-        answer = services.assistant.ask(text, _history(known))
-        shown = render.answer_markdown(answer)
         chat = [
             *chat,
             {"role": "user", "content": render.escape_markdown(text)},
-            {"role": "assistant", "content": ""},
+            {"role": "assistant", "content": "…"},
         ]
+        # The question shows at once, also while the models are still loading at start-up.
+        yield "", chat, *(gr.skip(),) * (len(outputs) - 2)
+        answer = services.assistant.ask(text, _history(known))
+        shown = render.answer_markdown(answer)
         known = {**known, len(chat) - 1: answer}
         urgent = render.urgent_banner(answer)
         pieces = [shown] if urgent else list(render.growing(shown, STREAM_STEPS))

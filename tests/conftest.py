@@ -185,3 +185,25 @@ def open_page(browser, url: str, locale: str = "en-US", question_label: str = "Y
     assert dialogs == [], f"a document or answer opened a dialog: {dialogs}"
     assert page.evaluate("window.__xss") is None
     context.close()
+
+
+def submit_question(page, question: str, label: str = "Your question") -> None:
+    """Type a question and press Enter, and see the conversation take it.
+
+    On a loaded machine an Enter pressed the instant after `fill` can reach Gradio before its
+    textbox has the new value, and the empty submit is ignored (as the app should): then the
+    question is still in the box, and Enter is pressed once more."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_label(label)
+    box.fill(question)
+    expect(box).to_have_value(question)
+    asked = page.locator("#conversation [data-testid=user]", has_text=question[:30])
+    before = asked.count()
+    box.press("Enter")
+    try:
+        expect(asked).to_have_count(before + 1, timeout=5000)
+    except AssertionError:
+        expect(box).to_have_value(question)
+        box.press("Enter")
+        expect(asked).to_have_count(before + 1)

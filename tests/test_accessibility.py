@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, submit_question
 
 pytestmark = pytest.mark.real
 
@@ -42,9 +42,7 @@ def audit(page, name: str) -> list[str]:
 
 
 def answer(page, question: str = QUESTION) -> None:
-    box = page.get_by_label("Your question")
-    box.fill(question)
-    box.press("Enter")
+    submit_question(page, question)
     page.locator("#answer-text textarea").first.wait_for()
     page.wait_for_function("() => document.querySelector('#announce')?.innerText.length > 0")
 

@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, submit_question
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.real
@@ -34,9 +34,7 @@ def choose_files(page, *paths: Path) -> None:
 
 
 def ask(page, question: str) -> None:
-    box = page.get_by_label("Your question")
-    box.fill(question)
-    box.press("Enter")
+    submit_question(page, question)
 
 
 # --- The API, through gradio_client ---------------------------------------------------
