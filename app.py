@@ -28,6 +28,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import gradio as gr
 
 from assistant.build import build_assistant, build_embedder
+from assistant.contract import ask_json, find_json
 from assistant.core import Assistant
 from assistant.embedding import Embedder
 from assistant.errors import AssistantError
@@ -399,13 +400,24 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
     reindex = gr.Button(t("reindex_all"), elem_id="reindex")
     reindexed = gr.HTML(elem_id="reindex-results")
 
+    def library() -> tuple[str, list[tuple[str, str]]]:
+        """The document table and the document choices, from one look at the library."""
+        summaries = services.assistant.overview()
+        choices = [(f"{s.meta.title} ({s.meta.doc_id})", s.meta.doc_id) for s in summaries]
+        return render.documents_table(summaries), choices
+
     def refreshed(results: list[FileResult]) -> tuple[str, Any, str]:
         note = services.reload()
+        table_html, choices = library()
         return (
-            render.documents_table(services.assistant.overview()),
-            gr.update(choices=_choices(services), value=None),
+            table_html,
+            gr.update(choices=choices, value=None),
             render.file_results(results, note),
         )
+
+    def opened() -> tuple[str, Any]:
+        table_html, choices = library()
+        return table_html, gr.update(choices=choices)
 
     def add_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:
         if not paths:
@@ -471,36 +483,17 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         api_visibility="private",
     )
     reindex.click(reindex_all, None, [table, chosen, reindexed], api_visibility="private")
-    tab.select(
-        lambda: (
-            render.documents_table(services.assistant.overview()),
-            gr.update(choices=_choices(services)),
-        ),
-        None,
-        [table, chosen],
-        api_visibility="private",
-    )
-
-
-def _choices(services: Services) -> list[tuple[str, str]]:
-    return [
-        (f"{s.meta.title} ({s.meta.doc_id})", s.meta.doc_id) for s in services.assistant.overview()
-    ]
+    tab.select(opened, None, [table, chosen], api_visibility="private")
 
 
 def _api(services: Services) -> None:
     def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
         """Ask a question; returns the answer object of the command-line contract."""
-        turns = [
-            Turn(t["role"], t["content"])  # type: ignore[arg-type]
-            for t in history or []
-            if t.get("role") in ("user", "assistant")
-        ]
-        return services.assistant.ask(question, turns).to_json()
+        return ask_json(services.assistant, question, history)
 
     def find(text: str) -> dict[str, Any]:
-        """Find the passages that say what `text` says, best first."""
-        return {"text": text, "matches": [m.to_json() for m in services.assistant.find(text)]}
+        """Find the passages that say what `text` says, best first (the contract's object)."""
+        return find_json(services.assistant, text)
 
     def source(doc_id: str) -> dict[str, Any]:
         """A document's cleaned text (the text offsets refer to) and its metadata."""

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from assistant.contract import ask_json, find_json
 from assistant.errors import AssistantError
-from assistant.models import Turn
 from assistant.settings import Settings
 
 
@@ -75,30 +75,14 @@ def _requests(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
 
 
 def _ask_one(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
-    history = [
-        Turn(role=t.get("role", "user"), content=str(t.get("content", "")))
-        for t in item.get("history") or []
-        if isinstance(t, dict) and t.get("role") in ("user", "assistant")
-    ]
-    question = item.get("question")
-    answer = assistant.ask(question if isinstance(question, str) else "", history)
-    out = {"id": item.get("id"), **answer.to_json()}
+    out = {"id": item.get("id"), **ask_json(assistant, item.get("question"), item.get("history"))}
     if item.get("_error"):
         out["answer"] = f"Invalid input: {item['_error']}."
     return out
 
 
 def _find_one(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
-    given = item.get("text")
-    text = given if isinstance(given, str) else ""
-    language = assistant.language_of(text) if text.strip() else "en"
-    matches = assistant.find(text, language=language)
-    return {
-        "id": item.get("id"),
-        "text": text,
-        "language": language,
-        "matches": [m.to_json() for m in matches],
-    }
+    return {"id": item.get("id"), **find_json(assistant, item.get("text"))}
 
 
 def _emit(result: dict[str, Any], as_json: bool) -> None:

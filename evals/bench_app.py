@@ -17,29 +17,23 @@ import sys
 import time
 from pathlib import Path
 
-from evals.browser import CHROMIUM, CHROMIUM_ARGS
+from evals.browser import CHROMIUM, CHROMIUM_ARGS, wait_until_up
 from evals.metrics import percentile
 from evals.run import load_cases
 
 
 def _start(port: int) -> tuple[subprocess.Popen[bytes], float]:
-    import httpx
-
     env = {**os.environ, "MSRA_PORT": str(port), "HF_HUB_OFFLINE": "1"}
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "app.py"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    while time.perf_counter() - started < 180:
-        if process.poll() is not None:
-            raise SystemExit(f"app.py exited with code {process.returncode}; is the index built?")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
-                return process, time.perf_counter() - started
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("app.py did not come up within 180 s")
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", process, seconds=180)
+    except RuntimeError as exc:
+        process.kill()
+        raise SystemExit(f"{exc}; is the index built (make ingest)?") from exc
+    return process, time.perf_counter() - started
 
 
 def _questions(count: int) -> list[str]:

@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 
 from assistant.build import build_assistant, build_embedder
 from assistant.settings import Settings
-from evals.browser import CHROMIUM, CHROMIUM_ARGS
+from evals.browser import CHROMIUM, CHROMIUM_ARGS, wait_until_up
 from ingest.pipeline import run_ingest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,22 +96,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    import httpx
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with code {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"the app did not answer at {url} within {seconds} s")
-
-
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory) -> Iterator[dict[str, object]]:
     base = tmp_path_factory.mktemp("app")
@@ -134,7 +117,7 @@ def app_server(tmp_path_factory) -> Iterator[dict[str, object]]:
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_until_up(url, process)
+        wait_until_up(url, process)
         yield {"url": url, "corpus": corpus, "base": base, "feedback": base / "feedback.sqlite3"}
     finally:
         process.terminate()

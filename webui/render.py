@@ -133,6 +133,13 @@ def highlighted_context(document: Document, start: int, end: int) -> str:
     )
 
 
+def _context(document: Document | None, start: int, end: int, text: str) -> str:
+    """The span marked in its paragraph, or just the span when the document is not at hand."""
+    if document is None:
+        return f"<mark>{html.escape(text)}</mark>"
+    return highlighted_context(document, start, end)
+
+
 def sources_html(answer: Answer, documents: Mapping[str, Document]) -> str:
     """The sources of one answer: who says it, when, and the quote inside its paragraph."""
     if not answer.citations:
@@ -147,11 +154,7 @@ def sources_html(answer: Answer, documents: Mapping[str, Document]) -> str:
 
 
 def _source_item(citation: Citation, document: Document | None, labels: Labels) -> str:
-    context = (
-        highlighted_context(document, citation.start, citation.end)
-        if document
-        else f"<mark>{html.escape(citation.quote)}</mark>"
-    )
+    context = _context(document, citation.start, citation.end, citation.quote)
     said = labels["source_n"].format(n=citation.n)
     where = _location(citation.start, citation.end, citation.page, citation.section, labels)
     return (
@@ -213,11 +216,7 @@ def find_html(
 
 
 def _match_item(n: int, text: str, match: Match, document: Document | None, labels: Labels) -> str:
-    context = (
-        highlighted_context(document, match.start, match.end)
-        if document
-        else f"<mark>{html.escape(match.text)}</mark>"
-    )
+    context = _context(document, match.start, match.end, match.text)
     kind = (
         labels["exact_match"]
         if match.exact

@@ -1,0 +1,34 @@
+"""The JSON of the command-line contract (shared/contract.md) for `ask` and `find`, built in
+one place so the CLI and the app's API answer with the same objects.
+
+Input is taken as it comes from a JSON line or an API call: anything that is not a string
+question or a well-formed history turn is treated as missing, never as a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.core import Assistant
+from assistant.models import Turn
+
+
+def turns_from(history: Any) -> list[Turn]:
+    """The contract's `history` ([{"role", "content"}], oldest first) as turns; others skipped."""
+    return [
+        Turn(role=t["role"], content=str(t.get("content", "")))
+        for t in history or []
+        if isinstance(t, dict) and t.get("role") in ("user", "assistant")
+    ]
+
+
+def ask_json(assistant: Assistant, question: Any, history: Any = None) -> dict[str, Any]:
+    text = question if isinstance(question, str) else ""
+    return assistant.ask(text, turns_from(history)).to_json()
+
+
+def find_json(assistant: Assistant, given: Any) -> dict[str, Any]:
+    text = given if isinstance(given, str) else ""
+    language = assistant.language_of(text) if text.strip() else "en"
+    matches = assistant.find(text, language=language)
+    return {"text": text, "language": language, "matches": [m.to_json() for m in matches]}
