@@ -6,10 +6,13 @@ Heavy libraries (torch, sentence-transformers, chromadb) are imported here lazil
 
 from __future__ import annotations
 
+import numpy as np
+
 from assistant.compose import ExtractiveAnswerer
 from assistant.core import Assistant
 from assistant.embedding import E5Embedder, Embedder, HashEmbedder, MiniLMEmbedder, USEEmbedder
 from assistant.errors import ConfigError
+from assistant.reader import UnitReader, View
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
@@ -42,10 +45,35 @@ def build_assistant(
     main = _lane(settings, embedder or build_embedder(settings))
     second = settings.translated()
     translated = _lane(second, translated_embedder or build_embedder(second)) if second else None
+    if translated:
+        # English questions are read by both models; the other languages by the multilingual
+        # one alone, without the English word match (BM25 and coverage mean nothing there).
+        main[0].reader = UnitReader([main[0].view, aligned_view(main[0], translated[0])])
+        translated[0].reader = UnitReader([translated[0].view], TRANSLATED_WEIGHTS)
+        translated[0].reader.prepare(translated[0].units)
+    main[0].reader.prepare(main[0].units)
     return Assistant(settings, *main, translated=translated)
+
+
+TRANSLATED_WEIGHTS = {"sentence": 0.7, "heading": 0.3, "coverage": 0.0}
 
 
 def _lane(settings: Settings, embedder: Embedder) -> tuple[Retriever, ExtractiveAnswerer]:
     store = ChromaStore(settings.index_dir, index_signature(settings), create=False)
     retriever = Retriever(store, embedder, settings)
-    return retriever, ExtractiveAnswerer(retriever, settings.max_quotes, settings.stale_after_days)
+    answerer = ExtractiveAnswerer(
+        retriever.documents, settings.max_quotes, settings.stale_after_days
+    )
+    return retriever, answerer
+
+
+def aligned_view(target: Retriever, source: Retriever) -> View:
+    """`source`'s model view of `target`'s sentences (both indexes hold the same sentences;
+    one missing from `source` gets a zero vector, so that model does not vouch for it)."""
+    row_of = {span: row for row, span in enumerate(source.sentence_spans)}
+    width = source.sentence_vectors.shape[1]
+    vectors = np.zeros((len(target.sentence_spans), width), dtype=np.float32)
+    for row, span in enumerate(target.sentence_spans):
+        if span in row_of:
+            vectors[row] = source.sentence_vectors[row_of[span]]
+    return View(source.view.name, source.view.embedder, vectors, source.view.scale)

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-import numpy as np
-
 from assistant.messages import message
-from assistant.models import Citation, Document, Passage
-from assistant.retrieve import Query, Retriever
+from assistant.models import Citation, Document
+from assistant.reader import ScoredUnit
+from assistant.retrieve import RetrievalResult
+from assistant.text import content_terms
+from assistant.units import AnswerUnit
 
 # A sentence opening like this leans on the one before it.
 _LEANS_BACK = re.compile(
@@ -36,139 +37,67 @@ _LEANS_BACK = re.compile(
 class Composed:
     text: str
     citations: tuple[Citation, ...]
+    framing: str = ""
+    notes: tuple[str, ...] = ()
 
 
 class Answerer(Protocol):
-    """Composes an answer from passages; `follow_up` is the user's own words when the query
-    retrieval used was widened with the conversation's topic; `language` is the one the
-    answer's own notes are written in (quotes stay as the documents have them)."""
+    """Composes an answer from a retrieval result (it reads nothing else); `language` is the
+    one the answer's own sentences are written in (quotes stay as the documents have them)."""
 
     name: str
 
-    def compose(
-        self,
-        query: Query,
-        passages: list[Passage],
-        framing: str,
-        follow_up: str = "",
-        language: str = "en",
-    ) -> Composed: ...
+    def compose(self, result: RetrievalResult, framing: str, language: str = "en") -> Composed: ...
 
 
 class ExtractiveAnswerer:
+    """Quotes the best answer units of a retrieval result, one citation per unit."""
+
     name = "extractive"
 
     def __init__(
         self,
-        retriever: Retriever,
+        documents: dict[str, Document],
         max_quotes: int,
         stale_after_days: int,
         today: date | None = None,
     ) -> None:
-        self._retriever = retriever
+        self._documents = documents
         self._max_quotes = max_quotes
         self._stale_after_days = stale_after_days
         self._today = today or date.today()
 
-    def compose(
-        self,
-        query: Query,
-        passages: list[Passage],
-        framing: str,
-        follow_up: str = "",
-        language: str = "en",
-    ) -> Composed:
-        spans = self._choose_spans(query, passages, follow_up)
-        citations = verified_citations(spans, self._retriever.documents, self._is_stale)
+    def compose(self, result: RetrievalResult, framing: str, language: str = "en") -> Composed:
+        spans = [self._quote_span(scored) for scored in self._choose(result)]
+        citations = verified_citations(spans, self._documents, self._is_stale)
         if not citations:
             return Composed("", ())
+        notes = tuple(self._stale_notes(citations, language))
         lines = [framing] if framing else []
         lines += [f"{c.quote.strip()} [{c.n}]" for c in citations]
-        lines += self._stale_notes(citations, language)
-        return Composed("\n\n".join(lines), citations)
+        lines += notes
+        return Composed("\n\n".join(lines), citations, framing, notes)
 
-    def _choose_spans(
-        self, query: Query, passages: list[Passage], follow_up: str
-    ) -> list[tuple[str, int, int]]:
-        scored = self._score_sentences(query, passages, follow_up)
-        if not scored:
+    def _choose(self, result: RetrievalResult) -> list[ScoredUnit]:
+        """The units to quote: the best, and the next ones nearly as good, up to the limit.
+        A unit with figures about prognosis or disability only leads when they were asked."""
+        focus = result.query.focus or result.query.text
+        ranked = sorted(
+            result.units, key=lambda s: (_unasked_figures(s, self._documents, focus), -s.score)
+        )
+        if not ranked or _unasked_figures(ranked[0], self._documents, focus):
             return []
-        best = scored[0][0]
-        chosen: list[int] = []
-        seen: set[str] = set()
-        for score, index in scored:
-            doc_id, start, end = self._retriever.sentence_spans[index]
-            text = self._retriever.documents[doc_id].text[start:end].lower()
-            if score < best - 0.12 or len(chosen) >= self._max_quotes:
-                break
-            if text not in seen and len(text) > 12:
-                chosen.append(index)
-                seen.add(text)
-        rows = [self._retriever.sentence_spans[i] for i in self._with_context(chosen)]
-        spans = _merge(rows, self._retriever.documents)
+        best = ranked[0].score
+        return [s for s in ranked if s.score >= best - QUOTE_MARGIN][: self._max_quotes]
 
-        # Best-matching quote first: the answer to the question leads, context follows.
-        def rank(span: tuple[str, int, int]) -> int:
-            doc_id, start, end = span
-            return min(
-                (
-                    n
-                    for n, i in enumerate(chosen)
-                    if self._retriever.sentence_spans[i][0] == doc_id
-                    and start <= self._retriever.sentence_spans[i][1] < end
-                ),
-                default=len(chosen),
-            )
-
-        return sorted(spans, key=rank)
-
-    def _score_sentences(
-        self, query: Query, passages: list[Passage], follow_up: str
-    ) -> list[tuple[float, int]]:
-        # For a follow-up, the sentences should answer the new question, not the old topic.
-        focus = self._retriever.query(follow_up) if follow_up else query
-        similarities = self._retriever.sentence_similarities(focus)
-        section_terms = self._retriever.section_terms
-        top = passages[0].score if passages else 0.0
-        rank = {
-            self._retriever.chunk_at(p.chunk.doc_id, p.chunk.start): p.score
-            for p in passages[:4]
-            if p.score >= top - 0.15
-        }
-        scored = []
-        in_ranked = np.isin(self._retriever.sentence_chunk, list(rank))
-        for index in np.nonzero(in_ranked)[0]:
-            chunk_index = int(self._retriever.sentence_chunk[index])
-            terms = self._retriever.sentence_terms[index] | section_terms[chunk_index]
-            score = (
-                float(similarities[index])
-                + 0.3 * self._retriever.covered(focus, terms)
-                + 0.2 * rank[chunk_index]
-            )
-            scored.append((score, int(index)))
-        return sorted(scored, reverse=True)
-
-    def _with_context(self, chosen: list[int]) -> list[int]:
-        """Add the sentence a chosen one leans on, and the items of a list it introduces."""
-        spans = self._retriever.sentence_spans
-        chunk_of = self._retriever.sentence_chunk
-        out = set(chosen)
-        for index in chosen:
-            doc_id, start, end = spans[index]
-            text = self._retriever.documents[doc_id].text
-            same_chunk = index > 0 and chunk_of[index - 1] == chunk_of[index]
-            if same_chunk and _LEANS_BACK.match(text[start:end]):
-                out.add(index - 1)
-            if text[start:end].rstrip().endswith(":"):
-                follower = index + 1
-                while (
-                    follower < len(spans)
-                    and chunk_of[follower] == chunk_of[index]
-                    and follower - index <= 12
-                ):
-                    out.add(follower)
-                    follower += 1
-        return sorted(out)
+    def _quote_span(self, scored: ScoredUnit) -> tuple[str, int, int]:
+        unit = scored.unit
+        text = self._documents[unit.doc_id].text
+        if unit.kind == "list":
+            first, last = _list_window(scored, text)
+        else:
+            first, last = _sentence_window(scored, text)
+        return unit.doc_id, unit.spans[first][0], unit.spans[last][1]
 
     def _is_stale(self, document: Document) -> bool:
         updated = document.meta.updated_date()
@@ -185,19 +114,80 @@ class ExtractiveAnswerer:
         ]
 
 
-def _merge(
-    rows: list[tuple[str, int, int]], documents: dict[str, Document]
-) -> list[tuple[str, int, int]]:
-    """Join sentences that stand next to each other in a document into one span."""
-    spans: list[tuple[str, int, int]] = []
-    for doc_id, start, end in sorted(rows):
-        if spans and spans[-1][0] == doc_id:
-            gap = documents[doc_id].text[spans[-1][2] : start]
-            if not gap.strip():
-                spans[-1] = (doc_id, spans[-1][1], end)
-                continue
-        spans.append((doc_id, start, end))
-    return spans
+QUOTE_MARGIN = 0.12
+"""A further unit is quoted when it scores within this much of the best one."""
+WHOLE_UNIT_CHARS = 500
+"""A paragraph this short is quoted whole (minus edge sentences that cannot stand alone)."""
+WHOLE_LIST_CHARS = 700
+"""A list with its lead-in this short is quoted whole."""
+WINDOW = 3
+"""Most sentences quoted from a longer paragraph."""
+
+_FIGURES = re.compile(
+    r"\b(life ?span|life expectancy|years after (the )?diagnosis|\d+ ?(%|percent)|"
+    r"per ?cent|wheelchairs?|wheelchair-bound|cannot walk|can'?t walk|unable to walk|"
+    r"bedbound|bedridden|mortality|die|death)\b",
+    re.IGNORECASE,
+)
+
+
+def _unasked_figures(scored: ScoredUnit, documents: dict[str, Document], focus: str) -> bool:
+    """The unit's best sentence states a prognosis or disability figure the focus never asks
+    about (life span, share of people who need a wheelchair, "cannot walk")."""
+    unit = scored.unit
+    best = max(range(len(unit.spans)), key=lambda i: scored.sentence_scores[i])
+    start, end = unit.spans[best]
+    named = {m.group(0).lower() for m in _FIGURES.finditer(documents[unit.doc_id].text[start:end])}
+    if not named:
+        return False
+    asked = set(content_terms(focus))
+    return not any(set(content_terms(word)) & asked for word in named) and not _ASKS_FIGURES.search(
+        focus
+    )
+
+
+_ASKS_FIGURES = re.compile(
+    r"\b(how long|life|live|living|die|death|expectancy|wheelchair|walk(ing)?|percent|"
+    r"how many|chances?|odds|prognosis|disabled|disability)\b",
+    re.IGNORECASE,
+)
+
+
+def _sentence_window(scored: ScoredUnit, text: str) -> tuple[int, int]:
+    """First and last sentence (indices in the unit) to quote from a paragraph."""
+    unit, scores = scored.unit, scored.sentence_scores
+    usable = [i for i, s in enumerate(scores) if s > -1.0]
+    if unit.end - unit.start <= WHOLE_UNIT_CHARS and len(unit.spans) <= WINDOW:
+        return usable[0], usable[-1]
+    best = max(usable, key=lambda i: scores[i])
+    first = last = best
+    if best > 0 and _LEANS_BACK.match(_sentence(unit, best, text)) and scores[best - 1] > -1.0:
+        first = best - 1
+    while last - first + 1 < WINDOW and last + 1 < len(scores) and scores[last + 1] > -1.0:
+        follower = _sentence(unit, last + 1, text)
+        if not (_LEANS_BACK.match(follower) or scores[last + 1] >= scores[best] - 0.1):
+            break
+        last += 1
+    return first, last
+
+
+def _list_window(scored: ScoredUnit, text: str) -> tuple[int, int]:
+    """A list with its lead-in: whole when short, else up to the last item that matches."""
+    unit, scores = scored.unit, scored.sentence_scores
+    if unit.end - unit.start <= WHOLE_LIST_CHARS:
+        return 0, len(unit.spans) - 1
+    usable = [i for i, s in enumerate(scores) if s > -1.0]
+    best = max(scores[i] for i in usable)
+    last = max(i for i in usable if scores[i] >= best - 0.1)
+    while last > 0 and unit.spans[last][1] - unit.spans[0][0] > 2 * WHOLE_LIST_CHARS:
+        last -= 1
+    first = 0 if unit.lead_in else min(usable)
+    return first, max(first, last)
+
+
+def _sentence(unit: AnswerUnit, index: int, text: str) -> str:
+    start, end = unit.spans[index]
+    return text[start:end]
 
 
 def verified_citations(

@@ -73,10 +73,45 @@ def _leans_back_other(question: str) -> bool:
 
 def resolve(question: str, history: list[Turn]) -> str:
     """The query retrieval should see: the question, plus the topic it follows up on."""
-    if not history or not is_follow_up(question):
-        return question
-    topic = _latest_topic(history)
+    topic = topic_of(question, history)
     return f"{topic} {question}" if topic else question
+
+
+def topic_of(question: str, history: list[Turn]) -> str:
+    """The earlier question a follow-up leans on ("" when it stands on its own)."""
+    if not history or not is_follow_up(question):
+        return ""
+    return _latest_topic(history)
+
+
+def last_answer(history: list[Turn]) -> str:
+    """The assistant's latest reply, whose quotes a follow-up should not be given again."""
+    return next((t.content for t in reversed(history) if t.role == "assistant"), "")
+
+
+_SENTENCES = re.compile(r"(?<=[.!?…])[\s\"”)]+(?=\S)|\n+")
+_ASKING = re.compile(
+    r"^\W*(how|what|what's|which|who|where|when|why|is|are|am|can|could|should|would|will|"
+    r"do|does|did|has|have|any|anyone|tips|advice|help|please|i need|i want to know|"
+    r"i'?d like to know|i wonder|wondering|is there|are there|cu[aá]l|c[oó]mo|qu[eé]|"
+    r"comment|quel|quelle|est-ce|wie|was|welche|kann|gibt es|como|qual|o que|posso)\b",
+    re.IGNORECASE,
+)
+LONG_POST_WORDS = 35
+"""A message longer than this, in more than two sentences, is read for its question."""
+
+
+def what_is_asked(text: str) -> str:
+    """The part of a message that asks: a long post's question sentences, with the sentence
+    before the first of them (it usually names the problem). Short messages are all asked."""
+    sentences = [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
+    if len(sentences) <= 2 or len(words(text)) <= LONG_POST_WORDS:
+        return text
+    asking = [i for i, s in enumerate(sentences) if s.endswith("?") or _ASKING.match(s)]
+    if not asking:
+        asking = [len(sentences) - 1]
+    keep = set(asking) | ({asking[0] - 1} if asking[0] > 0 else set())
+    return " ".join(sentences[i] for i in sorted(keep))
 
 
 def _latest_topic(history: list[Turn]) -> str:

@@ -13,16 +13,17 @@ import re
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from assistant.compose import Answerer
-from assistant.conversation import resolve
+from assistant.conversation import last_answer, topic_of, what_is_asked
 from assistant.errors import UnknownDocumentError
 from assistant.finder import Finder
 from assistant.language import detect_language
 from assistant.messages import message
-from assistant.models import Answer, Document, DocumentSummary, Match, Passage, Turn
-from assistant.retrieve import Query, Retriever
+from assistant.models import Answer, Document, DocumentSummary, Match, Turn
+from assistant.retrieve import RetrievalResult, Retriever
 from assistant.safety import out_of_scope_phrases, route
 from assistant.settings import Settings
 from assistant.text import content_terms
@@ -74,74 +75,72 @@ class Assistant:
         if safety in ("emergency", "crisis"):
             text = message(safety, language)
             return Answer(question, safety, text, timings_ms=_since(started), language=language)
-        resolved = resolve(question, list(history))
-        retriever, _ = self.reader(language)
-        query = retriever.query(resolved, language)
-        passages = retriever.search(query, self.settings.top_k)
+        result = self.retrieve(question, history, language)
         retrieved_at = time.perf_counter()
-        answer = self._answer(
-            question, resolved, query, passages, language, advice=safety == "advice"
-        )
+        answer = self._answer(question, result, language, advice=safety == "advice")
         timings = {
             "retrieve": (retrieved_at - started) * 1000,
             "answer": (time.perf_counter() - retrieved_at) * 1000,
             "total": (time.perf_counter() - started) * 1000,
         }
-        return Answer(
-            question,
-            answer.status,
-            answer.answer,
-            answer.citations,
-            tuple(passages),
-            timings,
-            resolved,
-            language,
+        return replace(
+            answer,
+            retrieved=result.passages,
+            timings_ms=timings,
+            resolved_question=result.query.text,
+            language=language,
         )
 
+    def retrieve(self, question: str, history: Sequence[Turn], language: str) -> RetrievalResult:
+        """What the documents hold for the question: a follow-up is read with the topic it
+        leans on, a long post for the question sentences inside it."""
+        turns = list(history)
+        topic = topic_of(question, turns)
+        retriever, _ = self.reader(language)
+        query = retriever.query(
+            f"{topic} {question}" if topic else question,
+            language,
+            asked=what_is_asked(question),
+            topic=topic,
+            already_said=last_answer(turns) if topic else "",
+        )
+        return retriever.retrieve(query, self.settings.top_k)
+
     def _answer(
-        self,
-        question: str,
-        resolved: str,
-        query: Query,
-        passages: list[Passage],
-        language: str,
-        advice: bool,
+        self, question: str, result: RetrievalResult, language: str, advice: bool
     ) -> Answer:
-        covered = (
-            bool(passages)
-            and self.evidence(query, passages, language) >= self.abstain_below(language)
-            and not self._outside_scope(question, passages, language)
+        covered = result.evidence >= self.abstain_below(language) and not self._outside_scope(
+            question, result, language
         )
         _, answerer = self.reader(language)
         if advice:
             framing = message("advice_covered", language)
-            composed = answerer.compose(query, passages, framing, "", language) if covered else None
+            composed = answerer.compose(result, framing, language) if covered else None
             text = message("advice", language)
             if composed and composed.citations:
-                return Answer(question, "advice", f"{text}\n\n{composed.text}", composed.citations)
+                return Answer(
+                    question,
+                    "advice",
+                    f"{text}\n\n{composed.text}",
+                    composed.citations,
+                    framing=f"{text}\n\n{framing}",
+                    notes=composed.notes,
+                )
             return Answer(question, "advice", f"{text}\n\n{self._abstain_text(language)}")
         if covered:
-            follow_up = question if resolved != question else ""
-            framing = message("framing", language)
-            composed = answerer.compose(query, passages, framing, follow_up, language)
+            composed = answerer.compose(result, message("framing", language), language)
             if composed.citations:
-                text = f"{composed.text}\n\n{message('closing', language)}"
-                return Answer(question, "answered", text, composed.citations)
+                closing = message("closing", language)
+                text = f"{composed.text}\n\n{closing}"
+                return Answer(
+                    question,
+                    "answered",
+                    text,
+                    composed.citations,
+                    framing=composed.framing,
+                    notes=(*composed.notes, closing),
+                )
         return Answer(question, "abstained", self._abstain_text(language))
-
-    def evidence(self, query: Query, passages: list[Passage], language: str = "en") -> float:
-        """How well the best passages answer the query.
-
-        In English: dense similarity and the share of the question's words a passage holds.
-        In another language the word match means nothing (the lexical tools are English), so
-        the evidence is the dense similarity alone, judged against its own threshold.
-        """
-        retriever, _ = self.reader(language)
-        weight = self.settings.abstain_dense_weight if language == "en" else 1.0
-        return max(
-            weight * p.dense + (1 - weight) * retriever.covered(query, retriever.terms_of(p.chunk))
-            for p in passages[:3]
-        )
 
     def abstain_below(self, language: str) -> float:
         """The evidence threshold for a question in `language`."""
@@ -149,10 +148,10 @@ class Assistant:
             return self.settings.abstain_below
         return self.settings.abstain_below_translated
 
-    def _outside_scope(self, question: str, passages: list[Passage], language: str) -> bool:
+    def _outside_scope(self, question: str, result: RetrievalResult, language: str) -> bool:
         """The question names a topic (out_of_scope*.txt) that the best passages never mention."""
         retriever, _ = self.reader(language)
-        present = set().union(*(retriever.terms_of(p.chunk) for p in passages[:3]))
+        present = set().union(*(retriever.terms_of(p.chunk) for p in result.passages[:3]))
         return any(
             not set(content_terms(phrase)) <= present
             for phrase in out_of_scope_phrases(question, language)

@@ -81,6 +81,9 @@ class Chunk:
     sentences: tuple[tuple[int, int], ...] = ()
     """Sentence spans inside the chunk, as absolute document offsets."""
     page: int | None = None
+    blocks: tuple[tuple[int, int, str], ...] = ()
+    """The chunk's lines as (start, end, kind), kind "heading", "paragraph" or "bullet": the
+    structure answer units are built from (absolute document offsets)."""
 
     def embedding_text(self) -> str:
         if self.section and not self.text.startswith(self.section):
@@ -143,6 +146,10 @@ class Answer:
     """The question as retrieval saw it, after folding in the conversation."""
     language: str = "en"
     """The question's language (two-letter code); the assistant's own sentences use it."""
+    framing: str = ""
+    """The assistant's own words before the quotes (empty for a refusal or an urgent reply)."""
+    notes: tuple[str, ...] = ()
+    """The assistant's own lines after the quotes: old-source notes, the closing line."""
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -21,16 +21,43 @@ import numpy as np
 from assistant.embedding import Embedder
 from assistant.errors import IndexMissingError
 from assistant.models import Chunk, Document, Passage
+from assistant.reader import ScoredUnit, UnitReader, View
 from assistant.settings import Settings
 from assistant.store import ChromaStore
 from assistant.text import content_terms, expand
+from assistant.units import AnswerUnit, build_units
+
+CANDIDATE_CHUNKS = 5
+"""How many of the best passages' units the reader looks at."""
 
 
 @dataclass(frozen=True)
 class Query:
     text: str
+    """What passage retrieval reads: the question with the conversation's topic and the
+    documents' words for its everyday words."""
     vector: np.ndarray
     terms: tuple[str, ...]
+    focus: str = ""
+    """What is asked, in the person's own words: the question sentences of a long post, a
+    follow-up's own words. Answer units are read against it. Empty: the same as `text`."""
+    focus_vector: np.ndarray | None = None
+    focus_terms: tuple[str, ...] = ()
+    context_terms: tuple[str, ...] = ()
+    """Words of the earlier topic a follow-up leans on: they count, at a lower weight."""
+    already_said: str = ""
+    """The previous answer: its quotes are not given again as the answer to a follow-up."""
+
+
+@dataclass(frozen=True)
+class RetrievalResult:
+    """What retrieval hands to the answerer: the passages, their answer units read against
+    the question (best first) and how well the best of them answers it."""
+
+    query: Query
+    passages: tuple[Passage, ...]
+    units: tuple[ScoredUnit, ...]
+    evidence: float
 
 
 class Retriever:
@@ -66,6 +93,18 @@ class Retriever:
         self.sentence_chunk = np.array(
             [self.chunk_at(doc_id, start) for doc_id, start, _ in self.sentence_spans], dtype=int
         )
+        self.units: list[AnswerUnit] = build_units(self.chunks, self.documents, self.sentence_spans)
+        self._units_of_chunk: dict[int, list[int]] = {}
+        for number, unit in enumerate(self.units):
+            self._units_of_chunk.setdefault(unit.chunk, []).append(number)
+        self._unit_terms = [
+            set().union(*(self.sentence_terms[r] for r in u.sentences))
+            | set(content_terms(u.heading))
+            for u in self.units
+        ]
+        self.view = View(embedder.name, embedder, self.sentence_vectors, settings_scale(embedder))
+        self.reader = UnitReader([self.view])
+        """Reads units with this index's model; build_assistant may give it a second view."""
 
     def chunk_at(self, doc_id: str, start: int) -> int:
         """Index of the chunk holding a sentence (chunks are sorted by document and start)."""
@@ -77,17 +116,79 @@ class Retriever:
         """The stemmed content words of a chunk and its heading, as indexed."""
         return self._term_sets[self._position[chunk.chunk_id]]
 
-    def query(self, text: str, language: str = "en") -> Query:
+    def query(
+        self,
+        text: str,
+        language: str = "en",
+        asked: str = "",
+        topic: str = "",
+        already_said: str = "",
+    ) -> Query:
         """The question as retrieval uses it: everyday words expanded to the documents' terms.
 
-        For a question in another language than English only the expansion (English terms
-        from glossary_translated.txt) feeds the word match: the English stemmer and BM25
+        `text` is what passage retrieval reads (with a follow-up's topic), `asked` the part of
+        the message that asks (see Query.focus), `topic` the earlier question a follow-up
+        leans on. For a question in another language than English only the expansion (English
+        terms from glossary_translated.txt) feeds the word match: the English stemmer and BM25
         would only find noise in the foreign words themselves.
         """
+        full, terms = self._expanded(text, language)
+        vector = self._embedder.embed_query(full)
+        if (not asked or asked == text) and not topic:
+            return Query(full, vector, terms, full, vector, terms, already_said=already_said)
+        asked_full, asked_terms = self._expanded(asked or text, language)
+        # A follow-up's own words lead; the topic it leans on says what "it" is.
+        focus = f"{asked_full} {topic}" if topic else asked_full
+        focus_vector = self._embedder.embed_query(focus)
+        context_terms = tuple(t for t in self._expanded(topic, language)[1] if t not in asked_terms)
+        if not topic:
+            # A long post: the question sentences lead, the story around them still counts.
+            mixed = 0.6 * focus_vector + 0.4 * vector
+            vector = mixed / (float(np.linalg.norm(mixed)) or 1.0)
+        return Query(
+            full, vector, terms, focus, focus_vector, asked_terms, context_terms, already_said
+        )
+
+    def _expanded(self, text: str, language: str) -> tuple[str, tuple[str, ...]]:
         extra = expand(text, language)
         full = f"{text} {extra}" if extra else text
-        terms = content_terms(full if language == "en" else extra)
-        return Query(full, self._embedder.embed_query(full), tuple(terms))
+        return full, tuple(content_terms(full if language == "en" else extra))
+
+    def retrieve(self, query: Query, k: int) -> RetrievalResult:
+        """Passages best first, the answer units of the best ones read against what is asked."""
+        passages = self.search(query, k)
+        top = passages[0].score if passages else 0.0
+        chunks = [
+            self._position[p.chunk.chunk_id]
+            for p in passages[:CANDIDATE_CHUNKS]
+            if p.score >= top - 0.2
+        ]
+        numbers = [n for c in chunks for n in self._units_of_chunk.get(c, [])]
+        candidates = [self.units[n] for n in numbers]
+        coverage = [self._unit_coverage(query, self._unit_terms[n]) for n in numbers]
+        texts = {
+            r: self.documents[u.doc_id].text[s:e]
+            for u in candidates
+            for r, (s, e) in zip(u.sentences, u.spans, strict=True)
+        }
+        vectors = {
+            self.view.name: query.focus_vector if query.focus_vector is not None else query.vector
+        }
+        said = frozenset(r for r, text in texts.items() if _said_before(text, query.already_said))
+        units = self.reader.score(
+            query.focus or query.text, vectors, candidates, coverage, texts, said
+        )
+        evidence = units[0].score if units else 0.0
+        return RetrievalResult(query, tuple(passages), tuple(units), evidence)
+
+    def _unit_coverage(self, query: Query, have: set[str]) -> float:
+        """Share of what is asked (its rare words weigh most) that a unit and its heading
+        hold; words of the earlier topic of a follow-up count at half weight."""
+        wanted = {t: self._weight(t) for t in set(query.focus_terms or query.terms)}
+        for term in set(query.context_terms) - set(wanted):
+            wanted[term] = 0.5 * self._weight(term)
+        total = sum(wanted.values())
+        return sum(w for t, w in wanted.items() if t in have) / total if total else 0.0
 
     def search(self, query: Query, k: int) -> list[Passage]:
         dense = self._dense_scores(query)
@@ -143,6 +244,22 @@ class Retriever:
         relative = bm25 / top if top > 0 else bm25
         covered = np.array([self.covered(query, terms) for terms in self._term_sets], np.float32)
         return 0.5 * relative + 0.5 * covered
+
+
+def _said_before(text: str, earlier: str) -> bool:
+    """The sentence was quoted in the previous answer (its text stands in that answer)."""
+    return bool(earlier) and " ".join(text.split()) in " ".join(earlier.split())
+
+
+SCALES = {
+    "all-MiniLM-L6-v2": (0.1, 0.7),
+    "multilingual-e5-small-q4": (0.75, 0.9),
+}
+"""Per model: the similarity of an unrelated sentence and of an answering one, roughly."""
+
+
+def settings_scale(embedder: Embedder) -> tuple[float, float]:
+    return SCALES.get(embedder.name, (0.0, 1.0))
 
 
 def _idf(term_sets: list[set[str]]) -> dict[str, float]:

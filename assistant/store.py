@@ -29,7 +29,7 @@ from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.settings import Settings
 
-INDEX_FORMAT = "v1"
+INDEX_FORMAT = "v2"
 """Bump when cleaning or chunking changes what an index contains."""
 
 
@@ -246,6 +246,7 @@ def _chunk_record(chunk: Chunk) -> dict[str, Any]:
         "section": chunk.section,
         "page": chunk.page if chunk.page is not None else -1,
         "sentences": json.dumps(chunk.sentences),
+        "blocks": json.dumps(chunk.blocks),
     }
 
 
@@ -260,6 +261,9 @@ def _chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         section=str(meta.get("section", "")),
         sentences=tuple((int(s), int(e)) for s, e in json.loads(str(meta.get("sentences", "[]")))),
         page=page if page >= 0 else None,
+        blocks=tuple(
+            (int(s), int(e), str(k)) for s, e, k in json.loads(str(meta.get("blocks", "[]")))
+        ),
     )
 
 

@@ -74,6 +74,7 @@ def chunk_document(document: Document, max_chars: int) -> list[Chunk]:
             section=section,
             sentences=tuple((s, e) for s, e in sentences if start <= s and e <= end),
             page=document.page_at(start),
+            blocks=tuple((ln.start, ln.end, ln.kind) for ln in lines if start <= ln.start < end),
         )
         for index, (start, end, section) in enumerate(_merge_small(spans, max_chars))
     ]
