@@ -73,15 +73,15 @@ class UnitReader:
 
     def score(
         self,
-        focus: str,
+        focus: tuple[tuple[str, float], ...],
         focus_vectors: dict[str, np.ndarray],
         units: list[AnswerUnit],
         coverage: list[float],
         sentence_texts: dict[int, str],
         said: frozenset[int] = frozenset(),
     ) -> list[ScoredUnit]:
-        """`focus_vectors` holds the focus already embedded by a view's name (reused, not
-        recomputed); `coverage[i]` is the word coverage of unit i; sentences in `said` were
+        """`focus` is what is asked, as texts with weights (see Query.focus_parts);
+        `focus_vectors` holds it already embedded by a view's name (reused, not recomputed); `coverage[i]` is the word coverage of unit i; sentences in `said` were
         quoted in the previous answer and are not given again; best first."""
         if not units:
             return []
@@ -92,7 +92,8 @@ class UnitReader:
         for view in self.views:
             vector = focus_vectors.get(view.name)
             if vector is None:
-                vector = view.embedder.embed_query(focus)
+                total = np.sum([w * view.embedder.embed_query(t) for t, w in focus], axis=0)
+                vector = total / (float(np.linalg.norm(total)) or 1.0)
             sentence += np.asarray(view.calibrated(view.vectors[rows] @ vector), np.float32)
             view.embed_headings([u.heading for u in units])
             for i, unit in enumerate(units):

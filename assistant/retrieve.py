@@ -27,7 +27,7 @@ from assistant.store import ChromaStore
 from assistant.text import content_terms, expand
 from assistant.units import AnswerUnit, build_units
 
-CANDIDATE_CHUNKS = 5
+CANDIDATE_CHUNKS = 6
 """How many of the best passages' units the reader looks at."""
 
 
@@ -43,6 +43,8 @@ class Query:
     follow-up's own words. Answer units are read against it. Empty: the same as `text`."""
     focus_vector: np.ndarray | None = None
     focus_terms: tuple[str, ...] = ()
+    focus_parts: tuple[tuple[str, float], ...] = ()
+    """The texts `focus_vector` mixes, with their weights, for other models to embed alike."""
     context_terms: tuple[str, ...] = ()
     """Words of the earlier topic a follow-up leans on: they count, at a lower weight."""
     already_said: str = ""
@@ -135,18 +137,27 @@ class Retriever:
         full, terms = self._expanded(text, language)
         vector = self._embedder.embed_query(full)
         if (not asked or asked == text) and not topic:
-            return Query(full, vector, terms, full, vector, terms, already_said=already_said)
+            return Query(
+                full, vector, terms, full, vector, terms, ((full, 1.0),), already_said=already_said
+            )
         asked_full, asked_terms = self._expanded(asked or text, language)
         # A follow-up's own words lead; the topic it leans on says what "it" is.
-        focus = f"{asked_full} {topic}" if topic else asked_full
-        focus_vector = self._embedder.embed_query(focus)
+        parts = ((asked_full, 1.0), (topic, TOPIC_WEIGHT)) if topic else ((asked_full, 1.0),)
+        focus_vector = mix(self._embedder, parts)
         context_terms = tuple(t for t in self._expanded(topic, language)[1] if t not in asked_terms)
         if not topic:
             # A long post: the question sentences lead, the story around them still counts.
-            mixed = 0.6 * focus_vector + 0.4 * vector
-            vector = mixed / (float(np.linalg.norm(mixed)) or 1.0)
+            vector = _unit(0.6 * focus_vector + 0.4 * vector)
         return Query(
-            full, vector, terms, focus, focus_vector, asked_terms, context_terms, already_said
+            full,
+            vector,
+            terms,
+            " ".join(t for t, _ in parts),
+            focus_vector,
+            asked_terms,
+            parts,
+            context_terms,
+            already_said,
         )
 
     def _expanded(self, text: str, language: str) -> tuple[str, tuple[str, ...]]:
@@ -157,12 +168,7 @@ class Retriever:
     def retrieve(self, query: Query, k: int) -> RetrievalResult:
         """Passages best first, the answer units of the best ones read against what is asked."""
         passages = self.search(query, k)
-        top = passages[0].score if passages else 0.0
-        chunks = [
-            self._position[p.chunk.chunk_id]
-            for p in passages[:CANDIDATE_CHUNKS]
-            if p.score >= top - 0.2
-        ]
+        chunks = [self._position[p.chunk.chunk_id] for p in passages[:CANDIDATE_CHUNKS]]
         numbers = [n for c in chunks for n in self._units_of_chunk.get(c, [])]
         candidates = [self.units[n] for n in numbers]
         coverage = [self._unit_coverage(query, self._unit_terms[n]) for n in numbers]
@@ -175,9 +181,8 @@ class Retriever:
             self.view.name: query.focus_vector if query.focus_vector is not None else query.vector
         }
         said = frozenset(r for r, text in texts.items() if _said_before(text, query.already_said))
-        units = self.reader.score(
-            query.focus or query.text, vectors, candidates, coverage, texts, said
-        )
+        focus = query.focus_parts or ((query.text, 1.0),)
+        units = self.reader.score(focus, vectors, candidates, coverage, texts, said)
         evidence = units[0].score if units else 0.0
         return RetrievalResult(query, tuple(passages), tuple(units), evidence)
 
@@ -244,6 +249,20 @@ class Retriever:
         relative = bm25 / top if top > 0 else bm25
         covered = np.array([self.covered(query, terms) for terms in self._term_sets], np.float32)
         return 0.5 * relative + 0.5 * covered
+
+
+TOPIC_WEIGHT = 0.5
+"""Weight of the earlier topic against a follow-up's own words in what is asked."""
+
+
+def mix(embedder: Embedder, parts: tuple[tuple[str, float], ...]) -> np.ndarray:
+    """The weighted sum of the parts' query vectors, as a unit vector."""
+    vectors = [w * embedder.embed_query(t) for t, w in parts]
+    return _unit(np.sum(vectors, axis=0))
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / (float(np.linalg.norm(vector)) or 1.0)
 
 
 def _said_before(text: str, earlier: str) -> bool:

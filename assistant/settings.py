@@ -34,12 +34,10 @@ class Settings:
     """How many passages retrieval returns (and `retrieved` lists)."""
     dense_weight: float = 0.8
     """Weight of dense similarity against the lexical (BM25) score in the fused passage score."""
-    abstain_below: float = 0.35
-    """Evidence score under which the assistant says the documents do not cover the question."""
-    abstain_dense_weight: float = 0.5
-    """Weight of dense similarity against word coverage in that evidence score."""
-    abstain_below_translated: float = 0.81
-    """The same threshold for a question not in English: its evidence is dense similarity alone, on the multilingual model's scale (e5 puts unrelated texts near 0.75)."""
+    abstain_below: float = 0.40
+    """Evidence (the best answer unit's score, about 0 unrelated to 1 answering) under which the assistant says the documents do not cover the question."""
+    abstain_below_translated: float = 0.45
+    """The same threshold for a question not in English, read by the multilingual model alone (no English word match)."""
     max_quotes: int = 3
     """Most sentences (quote spans) an extractive answer uses."""
     stale_after_days: int = 3 * 365
