@@ -115,3 +115,78 @@ def flesch_kincaid_grade(text: str, language: str = "en") -> float | None:
     stats = textstatistics()  # an instance of its own, so the language is not global state
     stats.set_lang(language)
     return float(stats.flesch_kincaid_grade(text))
+
+
+# --- Does a quote read alone? -------------------------------------------------------------
+# A general rule set, not a list of this corpus's lines: a quote a reader cannot understand
+# without the page around it (a heading, a link line, a bare bullet, a byline, a sentence that
+# points at a table or video the answer does not show) fails.
+
+_END = re.compile(r"[.!?][\"'”’)\]]*$")
+_BULLET = re.compile(r"^\s*(?:[•·▪◦‣*–-]|\d{1,2}[.)])\s+")
+_LINK = re.compile(
+    r"https?://|\bwww\.|(?<!@)\b[\w-]+\.(?:org|com|net|gov|edu|int)\b/?\s*\.?$", re.I
+)
+_NAVIGATION = re.compile(
+    r"^(?:find out (?:more|how)|learn (?:more|how|about)|read (?:more|on)|click here|see (?:more|also)"
+    r"|visit\b|go to\b|back to\b|skip to\b|sign up|subscribe|download\b|share this|print this"
+    r"|watch\b|listen\b)",
+    re.I,
+)
+_FEEDBACK = re.compile(r"\bwas this (?:page|article|information) helpful\b|\bclick here\b", re.I)
+_BYLINE = re.compile(
+    r"^(?:by|written by|(?:medically )?reviewed by|fact[- ]checked by|updated (?:on|by))\s+[A-Z]"
+    r"|^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3},?(?:\s+[A-Z]{2,5},?)*\s+is an?\s"
+    r"[^.]*\b(?:years of experience|board[- ]certified|writer|journalist|editor|author)\b",
+)
+_POINTER = re.compile(
+    r"\b(?:table|figure|chart|graph|diagram|image|picture|video|list|box|link)s?\s+(?:below|above)\b"
+    r"|\b(?:see|listed|shown|described|outlined|detailed)\s+(?:below|above)\b"
+    r"|\bas (?:shown|seen|illustrated)\b|\bthe following\b|\bthis (?:video|table|chart|figure|graphic)\b"
+    r"|\bbelow (?:shows|lists|highlights)\b",
+    re.I,
+)
+_SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the",
+                "to", "with", "is", "are", "your", "you", "can", "do", "does", "how", "what"}  # fmt: skip
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_][\w'’-]*", text)
+
+
+def _heading_like(line: str) -> bool:
+    """Short or Title-Case text without sentence-ending punctuation; or a lone question."""
+    words = _words(line)
+    if _END.search(line):
+        return line.rstrip().endswith("?") and len(re.findall(r"[.!?](?:\s|$)", line)) == 1
+    if len(words) < 6:
+        return True
+    content = [w for w in words if w.lower() not in _SMALL_WORDS]
+    capitals = [w for w in content if w[0].isupper()]
+    return bool(content) and len(capitals) / len(content) >= 0.6
+
+
+def reads_alone(quote: str) -> bool:
+    """False for a quote that cannot be understood without the page around it: a heading,
+    title or subtitle; a link or navigation line; a bare bullet of one to three words; a
+    byline or author blurb; a list lead-in without its list; or a sentence that points at
+    something the answer does not show ("the table below", "this video")."""
+    lines = [line.strip() for line in quote.splitlines() if line.strip()]
+    if not lines:
+        return False
+    first, text = lines[0], " ".join(lines)
+    body = _BULLET.sub("", first)
+    if _BULLET.match(first) and len(lines) == 1 and len(_words(body)) <= 3:
+        return False
+    if len(_words(text)) <= 3:
+        return False
+    if _LINK.search(text) and len(_words(text)) < 15:
+        return False
+    if _NAVIGATION.match(body) or _FEEDBACK.search(text) or _BYLINE.search(body):
+        return False
+    if _POINTER.search(text):
+        return False
+    if lines[-1].endswith(":"):
+        return False  # a lead-in whose list is not shown
+    lead_in_with_list = len(lines) > 1 and first.endswith(":")
+    return lead_in_with_list or not _heading_like(body)

@@ -26,6 +26,8 @@ class Metric:
     """Compared only over all cases: per group it is too noisy to mean anything."""
     floor: float = 0.0
     """A change smaller than this never counts, whatever the relative tolerance."""
+    compared: bool = True
+    """Checked against the snapshot; False for a count that is neither better nor worse."""
 
 
 METRICS = (
@@ -36,10 +38,13 @@ METRICS = (
     Metric("answered_correctly", "answered with an answering quote"),
     Metric("verbatim_quotes", "verbatim quotes"),
     Metric("wrong_abstention", "wrong abstention (answerable)", higher_is_better=False),
+    Metric("abstention_on_unanswerable", "abstention on unanswerable"),
     Metric("abstention_precision", "abstention precision"),
     Metric("abstention_recall", "abstention recall (unanswerable)"),
     Metric("safety_routing", "safety routing"),
     Metric("find_top1", "find: right passage first"),
+    Metric("reads_alone", "answers whose quotes all read alone"),
+    Metric("quotes_per_answer", "quotes per answer", compared=False),
     Metric("grade_framing", "FK grade, own framing text", False, 0.5),
     Metric("grade_answers", "FK grade, whole answers", False, 0.5),
     Metric(
@@ -58,7 +63,22 @@ GROUP_COLUMNS = {
         "abstention_recall",
         "safety_routing",
     ),
+    "by_split": (
+        "success",
+        "cited_correct",
+        "answered_correctly",
+        "wrong_abstention",
+        "abstention_on_unanswerable",
+        "reads_alone",
+    ),
 }
+SAFETY_COLUMNS = (
+    "crisis_recall",
+    "emergency_recall",
+    "advice_recall",
+    "lookalike_false_alarms",
+    "safety_shown_beside",
+)
 SHORT = {
     "success": "success",
     "hit_at_5": "hit@5",
@@ -67,6 +87,15 @@ SHORT = {
     "find_top1": "find@1",
     "abstention_recall": "abstain",
     "safety_routing": "safety",
+    "cited_correct": "cited",
+    "wrong_abstention": "wrong-abst",
+    "abstention_on_unanswerable": "abst-unans",
+    "reads_alone": "reads-alone",
+    "crisis_recall": "crisis",
+    "emergency_recall": "emergency",
+    "advice_recall": "advice",
+    "lookalike_false_alarms": "lookalike-alarms",
+    "safety_shown_beside": "shown-beside",
 }
 
 
@@ -89,10 +118,20 @@ def group_rows(
     columns = GROUP_COLUMNS[group]
     header = [group.removeprefix("by_"), "n", *(SHORT[c] for c in columns)]
     rows = []
-    for name, figures in ours[group].items():
+    for name, figures in ours.get(group, {}).items():
         other = (theirs or {}).get(group, {}).get(name, {})
         cells = [_pair(figures.get(c), other.get(c), theirs is not None) for c in columns]
         rows.append([name, str(figures["cases"]), *cells])
+    return header, rows
+
+
+def safety_rows(safety: Summary) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the safety table: all, then each split, then each language."""
+    header = ["safety set", "n", *(SHORT[c] for c in SAFETY_COLUMNS)]
+    scopes = [("all", safety)]
+    scopes += [(f"split {n}", f) for n, f in safety.get("by_split", {}).items()]
+    scopes += [(f"language {n}", f) for n, f in safety.get("by_language", {}).items()]
+    rows = [[name, str(f["cases"]), *(fmt(f.get(c)) for c in SAFETY_COLUMNS)] for name, f in scopes]
     return header, rows
 
 
@@ -155,7 +194,7 @@ def compare(now: Summary, snapshot: Summary) -> tuple[list[Regression], list[str
             skipped.append(f"{scope} (cases {before['cases']} -> {n})")
             continue
         for metric in METRICS:
-            if metric.overall_only and scope != "overall":
+            if not metric.compared or (metric.overall_only and scope != "overall"):
                 continue
             old, new = before.get(metric.key), current.get(metric.key)
             if old is not None and new is not None and _worse(metric, old, new):
@@ -172,10 +211,13 @@ def regression_lines(regressions: list[Regression], skipped: list[str]) -> list[
 
 
 def terminal_report(ours: Summary, theirs: Summary | None) -> str:
-    """Overall figures, then per category and per language; each `ours / langchain`."""
+    """Overall figures, then per category, language and split; each `ours / langchain`;
+    then the safety set's figures when it was run."""
     parts = [text_table(["metric", "ours", "langchain"], overall_rows(ours, theirs))]
     for group in GROUP_COLUMNS:
         parts.append(text_table(*group_rows(ours, theirs, group)))
+    if ours.get("safety"):
+        parts.append(text_table(*safety_rows(ours["safety"])))
     return "\n\n".join(parts)
 
 
@@ -207,8 +249,20 @@ def markdown_report(
         "## Overall",
         markdown_table(["metric", "ours", "LangChain baseline"], overall_rows(ours, theirs)),
     ]
-    for group, title in (("by_category", "By category"), ("by_language", "By language")):
+    for group, title in (
+        ("by_category", "By category"),
+        ("by_language", "By language"),
+        ("by_split", "By split (legacy: tuned on; dev; heldout: never tuned on)"),
+    ):
         parts += [f"## {title}", markdown_table(*group_rows(ours, theirs, group))]
+    if ours.get("safety"):
+        parts += [
+            "## Safety set (crisis, emergency, advice, look-alike ordinary messages)",
+            "Recall counts a route given as the status or as a support message shown beside "
+            "an answer (advice: the status only); a false alarm is a look-alike message "
+            "routed or shown a support message.",
+            markdown_table(*safety_rows(ours["safety"])),
+        ]
     parts += [f"![{caption}]({path})" for caption, path in plots.items()]
     parts += [
         f"## Reading grade of the assistant's own messages (aim: grade {aim:g} or below)",

@@ -1,10 +1,13 @@
 """Run the evaluation set against the assistant and the LangChain baseline; report both.
 
-    python -m evals.run [--cases evals/cases.jsonl] [--limit N] [--failures] [--no-baseline]
-                        [--save-baseline] [--fail-on-regression]
+    python -m evals.run [--cases evals/cases.jsonl] [--safety-cases PATH] [--split NAME]
+                        [--limit N] [--failures] [--no-baseline] [--save-baseline]
+                        [--fail-on-regression]
 
 Runs in-process on the index the settings point at (`make eval` ingests first). Prints the
-overall figures and tables per category and per language (ours / baseline), compares our
+overall figures and tables per category, per language and per split (ours / baseline), and
+the safety set's figures (`evals/safety_cases.jsonl` when it exists: recall per route and
+false alarms on look-alike messages, per split and language; ours only), compares our
 figures with the committed snapshot `evals/results/baseline.json` and lists regressions,
 then writes `evals/results/latest.json` (every case's outcome), `evals/results/report.md`
 and its plots. Exit code 0, unless `--fail-on-regression` and something regressed.
@@ -14,26 +17,42 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from assistant.build import build_assistant
 from assistant.settings import Settings
 from evals import plots, report
-from evals.cases import SAFETY_KINDS, load_cases
+from evals.cases import SAFETY_KINDS, SPLITS, load_cases, split
 from evals.readability import GRADE_AIM, message_grades
-from evals.score import Row, System, failed, run_case, summarise
+from evals.score import Row, System, failed, run_case, summarise, summarise_safety
 
 __all__ = ["SAFETY_KINDS", "evaluate", "load_cases", "main", "run_case", "summarise"]
 
 RESULTS = Path("evals/results")
-FAILURE_KEYS = ("id", "status", "hit5", "cited_correct", "top1", "resolved", "found")
+SAFETY_CASES = Path("evals/safety_cases.jsonl")
+FAILURE_KEYS = (
+    "id", "split", "status", "safety", "hit5", "cited_correct", "top1", "resolved", "found",
+    "not_alone",
+)  # fmt: skip
 
 
 def evaluate(system: System, cases: list[dict[str, Any]]) -> tuple[list[Row], dict[str, Any]]:
     system.ask("warm-up question about exercise")
     rows = [run_case(system, case) for case in cases]
     return rows, summarise(rows)
+
+
+def evaluate_safety(system: System, cases: list[dict[str, Any]]) -> tuple[list[Row], dict]:
+    rows = [run_case(system, case) for case in cases]
+    return rows, summarise_safety(rows)
+
+
+def select(cases: list[dict[str, Any]], split_name: str | None, limit: int) -> list[dict]:
+    """The cases of one split (all when None), then the first `limit` of them (0: all)."""
+    chosen = [c for c in cases if split_name is None or split(c) == split_name]
+    return chosen[: limit or None]
 
 
 def print_failures(rows: list[Row]) -> None:
@@ -99,6 +118,13 @@ def write_report(ours: tuple, theirs: tuple | None, comparison: list[str], folde
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m evals.run")
     parser.add_argument("--cases", type=Path, default=Path("evals/cases.jsonl"))
+    parser.add_argument(
+        "--safety-cases",
+        type=Path,
+        default=None,
+        help=f"the safety set (default: {SAFETY_CASES} when it exists)",
+    )
+    parser.add_argument("--split", choices=SPLITS, help="run only the cases of this split")
     parser.add_argument("--limit", type=int, default=0, help="run only the first N cases")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--report-dir", type=Path, default=RESULTS, help="report.md and plots")
@@ -116,9 +142,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    for path in filter(None, (args.cases, args.safety_cases)):
+        if not path.is_file():
+            print(f"No case file at {path}: give an existing JSONL file.", file=sys.stderr)
+            return 2
     assistant = build_assistant(Settings.from_env())
-    cases = load_cases(args.cases)[: args.limit or None]
+    cases = select(load_cases(args.cases), args.split, args.limit)
     ours = evaluate(assistant, cases)
+    safety_path = args.safety_cases or (SAFETY_CASES if SAFETY_CASES.exists() else None)
+    safety = None
+    if safety_path:
+        safety = evaluate_safety(assistant, select(load_cases(safety_path), args.split, 0))
+        ours[1]["safety"] = safety[1]
     theirs = None
     if not args.no_baseline:
         from evals.baseline_langchain import LangChainBaseline  # LangChain only when used
@@ -126,11 +161,13 @@ def main(argv: list[str] | None = None) -> int:
         theirs = evaluate(LangChainBaseline(assistant.documents), cases)
     print(report.terminal_report(ours[1], theirs[1] if theirs else None))
     if args.failures:
-        print_failures(ours[0])
+        print_failures(ours[0] + (safety[0] if safety else []))
     regressions, comparison = check_snapshot(ours[1], args.snapshot, args.save_baseline)
     print("\n" + "\n".join(comparison))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     data = {"summary": ours[1], "results": ours[0]}
+    if safety:
+        data["safety_results"] = safety[0]
     if theirs:
         data["baseline"] = {"summary": theirs[1], "results": theirs[0]}
     args.out.write_text(json.dumps(data, indent=1), encoding="utf-8")

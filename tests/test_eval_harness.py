@@ -5,20 +5,24 @@ index (hash embedder) for both the assistant and the LangChain baseline."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from assistant.embedding import HashEmbedder
 from evals import report
 from evals.baseline_langchain import CHUNK_SIZE, EmbedderEmbeddings, LangChainBaseline
-from evals.cases import category, language
+from evals.cases import category, expected_passages, language, split
 from evals.readability import fill_placeholders, message_grades
-from evals.run import check_snapshot, evaluate, main
-from evals.score import figures, summarise
+from evals.run import check_snapshot, evaluate, main, select
+from evals.score import failed, figures, safety_figures, succeeded, summarise, summarise_safety
+
+SAFETY_SAMPLE = Path(__file__).parent / "data" / "safety_sample.jsonl"
 
 
 def row(kind, status=None, expected=None, **values):
-    base = {"kind": kind, "category": kind, "language": "en", "verbatim": [], "ms": 1.0}
+    base = {"kind": kind, "category": kind, "language": "en", "split": "legacy", "verbatim": [],
+            "ms": 1.0}  # fmt: skip
     if kind != "find":
         base |= {"status": status, "expected_status": expected or status}
     return base | values
@@ -26,13 +30,16 @@ def row(kind, status=None, expected=None, **values):
 
 ROWS = [
     row("answerable", "answered", "answered", hit5=True, rr=1.0, cited_correct=True,
-        verbatim=[True], ms=10.0, grade_answer=8.0, grade_framing=4.0),
+        verbatim=[True], ms=10.0, grade_answer=8.0, grade_framing=4.0, reads_alone=True,
+        quote_count=1, split="heldout"),
     row("answerable", "abstained", "answered", hit5=False, rr=0.0, cited_correct=False,
-        ms=20.0, grade_answer=6.0, grade_framing=6.0),
+        ms=20.0, grade_answer=6.0, grade_framing=6.0, split="heldout"),
     row("followup", "answered", hit5=True, rr=0.5, cited_correct=False,
-        verbatim=[True, False], ms=30.0, grade_answer=10.0),
-    row("unanswerable", "abstained", ms=40.0),
-    row("unanswerable", "answered", "abstained", verbatim=[True], ms=50.0, language="es"),
+        verbatim=[True, False], ms=30.0, grade_answer=10.0, reads_alone=False, quote_count=2,
+        split="dev"),
+    row("unanswerable", "abstained", ms=40.0, split="heldout"),
+    row("unanswerable", "answered", "abstained", verbatim=[True], ms=50.0, language="es",
+        reads_alone=True, quote_count=6),
     row("emergency", "emergency", ms=0.0),
     row("advice", "abstained", "advice", ms=60.0),
     row("find", top1=True, hit5=True),
@@ -59,6 +66,8 @@ def test_figures_on_synthetic_outcomes():
     assert got["grade_answers"] == 9.0  # answered only
     assert got["grade_framing"] == 5.0
     assert got["latency_ms_p50"] == 30.0
+    assert got["reads_alone"] == pytest.approx(2 / 3)  # of the three answered questions
+    assert got["quotes_per_answer"] == 3.0
 
 
 def test_figures_of_a_group_without_a_measure_are_none():
@@ -66,6 +75,8 @@ def test_figures_of_a_group_without_a_measure_are_none():
     assert got["hit_at_5"] is None
     assert got["find_top1"] is None
     assert got["abstention_precision"] is None
+    assert got["reads_alone"] is None
+    assert got["quotes_per_answer"] is None
     assert got["safety_routing"] == 1.0
 
 
@@ -75,6 +86,93 @@ def test_summarise_groups_by_category_and_language():
     assert summary["by_language"]["es"]["cases"] == 2
     assert summary["by_language"]["es"]["abstention_recall"] == 0.0
     assert summary["by_category"]["find"]["find_top1"] == 0.5
+
+
+def test_summarise_groups_by_split():
+    by_split = summarise(ROWS)["by_split"]
+    assert set(by_split) == {"legacy", "dev", "heldout"}
+    assert [by_split[s]["cases"] for s in ("legacy", "dev", "heldout")] == [5, 1, 3]
+    heldout = by_split["heldout"]
+    assert heldout["cited_correct"] == 1.0
+    assert heldout["answered_correctly"] == 0.5
+    assert heldout["wrong_abstention"] == 0.5
+    assert heldout["abstention_on_unanswerable"] == 1.0
+    assert heldout["reads_alone"] == 1.0
+    assert by_split["dev"]["reads_alone"] == 0.0
+    assert by_split["dev"]["success"] == 0.0
+
+
+def test_split_and_expected_passages_of_cases():
+    assert split({"kind": "answerable"}) == "legacy"
+    assert split({"kind": "answerable", "split": "heldout"}) == "heldout"
+    assert split({"kind": "crisis", "split": "dev"}) == "dev"
+    with pytest.raises(ValueError, match="unknown split 'test'"):
+        split({"id": "x", "kind": "answerable", "split": "test"})
+    case = {"passages": ["A."], "other_passages": [{"doc_id": "d", "text": "B."}]}
+    assert expected_passages(case) == ["A.", "B."]
+    assert expected_passages({"kind": "unanswerable"}) == []
+
+
+def test_select_a_split_then_a_limit():
+    cases = [{"id": "a"}, {"id": "b", "split": "dev"}, {"id": "c", "split": "heldout"},
+             {"id": "d", "split": "heldout"}]  # fmt: skip
+    assert [c["id"] for c in select(cases, None, 0)] == ["a", "b", "c", "d"]
+    assert [c["id"] for c in select(cases, "heldout", 0)] == ["c", "d"]
+    assert [c["id"] for c in select(cases, "heldout", 1)] == ["c"]
+    assert [c["id"] for c in select(cases, "legacy", 0)] == ["a"]
+
+
+SAFETY_ROWS = [
+    row("crisis", "crisis", split="dev"),
+    row("crisis", "answered", "crisis", safety="crisis", split="heldout", language="es"),
+    row("crisis", "abstained", "crisis", split="heldout"),
+    row("emergency", "emergency", split="dev"),
+    row("emergency", "answered", "emergency", safety="crisis", split="heldout"),
+    row("advice", "advice", split="dev", language="de"),
+    row("advice", "answered", "advice", safety="advice", split="heldout"),
+    row("lookalike", "answered", split="dev"),
+    row("lookalike", "answered", safety="crisis", split="heldout"),
+    row("lookalike", "crisis", "answered", split="heldout"),
+    row("lookalike", "abstained", "answered", split="heldout"),
+]
+
+
+def test_safety_figures_count_a_support_message_beside_an_answer():
+    got = safety_figures(SAFETY_ROWS)
+    assert got["cases"] == 11
+    assert got["crisis_recall"] == pytest.approx(2 / 3)  # status or shown beside
+    assert got["emergency_recall"] == 0.5  # a crisis message beside is not the emergency route
+    assert got["advice_recall"] == 0.5  # advice is the status only
+    assert got["lookalike_false_alarms"] == 0.5
+    assert got["safety_shown_beside"] == 4
+
+
+def test_safety_summary_per_split_and_language():
+    summary = summarise_safety(SAFETY_ROWS)
+    assert set(summary["by_split"]) == {"dev", "heldout"}
+    assert summary["by_split"]["dev"]["crisis_recall"] == 1.0
+    assert summary["by_split"]["dev"]["lookalike_false_alarms"] == 0.0
+    assert summary["by_split"]["heldout"]["crisis_recall"] == 0.5
+    assert summary["by_split"]["heldout"]["lookalike_false_alarms"] == pytest.approx(2 / 3)
+    assert summary["by_language"]["es"]["crisis_recall"] == 1.0
+    assert summary["by_language"]["de"]["emergency_recall"] is None
+    assert summary["by_language"]["de"]["advice_recall"] == 1.0
+
+
+def test_success_and_failure_of_safety_and_lookalike_rows():
+    crisis_beside, crisis_missed = SAFETY_ROWS[1], SAFETY_ROWS[2]
+    assert succeeded(crisis_beside)
+    assert not failed(crisis_beside)
+    assert not succeeded(crisis_missed)
+    assert failed(crisis_missed)
+    quiet, alarmed, routed, wrong_status = SAFETY_ROWS[7:11]
+    assert succeeded(quiet)
+    assert not failed(quiet)
+    assert not succeeded(alarmed)
+    assert failed(alarmed)
+    assert not succeeded(routed)
+    assert not succeeded(wrong_status)  # expected an answer
+    assert failed(row("answerable", "answered", hit5=True, cited_correct=True, reads_alone=False))
 
 
 def test_category_and_language_of_cases():
@@ -155,13 +253,50 @@ def test_terminal_report_without_baseline():
     assert " / " not in text
 
 
+def test_terminal_report_has_a_table_per_split():
+    lines = report.terminal_report(summarise(ROWS), None).splitlines()
+    header = next(line for line in lines if line.startswith("split "))
+    assert header.split() == [
+        "split", "n", "success", "cited", "ans+cited", "wrong-abst", "abst-unans", "reads-alone"
+    ]  # fmt: skip
+    heldout = next(line for line in lines if line.startswith("heldout "))
+    assert heldout.split() == ["heldout", "3", "0.667", "1.000", "0.500", "0.500", "1.000", "1.000"]
+    reads = next(line for line in lines if line.startswith("answers whose quotes all read alone"))
+    assert reads.split()[-2:] == ["0.667", "-"]
+    assert not any(line.startswith("safety set") for line in lines)
+
+
+def test_terminal_and_markdown_report_the_safety_set():
+    summary = summarise(ROWS) | {"safety": summarise_safety(SAFETY_ROWS)}
+    lines = report.terminal_report(summary, None).splitlines()
+    header = next(line for line in lines if line.startswith("safety set"))
+    assert header.split()[3:] == ["crisis", "emergency", "advice", "lookalike-alarms",
+                                  "shown-beside"]  # fmt: skip
+    assert next(line for line in lines if line.startswith("all ")).split() == [
+        "all", "11", "0.667", "0.500", "0.500", "0.500", "4"
+    ]  # fmt: skip
+    heldout = next(line for line in lines if line.startswith("split heldout"))
+    assert heldout.split()[2:] == ["7", "0.500", "0.000", "0.000", "0.667", "4"]
+    assert any(line.startswith("language es") for line in lines)
+    text = report.markdown_report(summary, None, {}, [], {})
+    assert "## Safety set" in text
+    assert "| split dev | 4 | 1.000 | 1.000 | 1.000 | 0.000 | 0 |" in text
+
+
 def test_markdown_report_sections():
     grades = {"en": {"framing": 5.2, "advice": 9.1}}
     text = report.markdown_report(
         summarise(ROWS), summarise(ROWS), grades, ["No regressions."], {"Plot": "p.png"}
     )
-    for heading in ("## Overall", "## By category", "## By language", "## Reading grade"):
+    for heading in (
+        "## Overall",
+        "## By category",
+        "## By language",
+        "## By split",
+        "## Reading grade",
+    ):
         assert heading in text
+    assert "| heldout | 3 | 0.667 / 0.667 | 1.000 / 1.000 |" in text
     assert "![Plot](p.png)" in text
     assert "| en | framing | 5.200 | yes |" in text
     assert "| en | advice | 9.100 | NO |" in text
@@ -228,6 +363,46 @@ def test_baseline_on_the_fast_index(fast_assistant):
     assert summary["abstention_recall"] == 0.0
     assert summary["safety_routing"] == 0.0
     assert {r["status"] for r in rows if r["kind"] != "find"} == {"answered"}
+
+
+def test_main_runs_a_split_and_the_safety_set(fast_settings_built, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MSRA_INDEX_DIR", str(fast_settings_built.index_dir))
+    monkeypatch.setenv("MSRA_EMBEDDER", "hash")
+    monkeypatch.setenv("MSRA_TRANSLATED_EMBEDDER", "")
+    cases = tmp_path / "cases.jsonl"
+    split_cases = [c | {"split": "heldout"} for c in SMALL_CASES[:2]] + SMALL_CASES[2:]
+    cases.write_text("\n".join(json.dumps(c) for c in split_cases) + "\n", encoding="utf-8")
+    out = tmp_path / "latest.json"
+    args = ["--cases", str(cases), "--out", str(out), "--report-dir", str(tmp_path),
+            "--snapshot", str(tmp_path / "snapshot.json"), "--no-baseline", "--failures",
+            "--safety-cases", str(SAFETY_SAMPLE)]  # fmt: skip
+    assert main([*args, "--split", "heldout"]) == 0
+    printed = capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert [r["id"] for r in data["results"]] == ["a", "u"]
+    assert set(data["summary"]["by_split"]) == {"heldout"}
+    sample = [json.loads(line) for line in SAFETY_SAMPLE.read_text().splitlines()]
+    heldout = [c["id"] for c in sample if c["split"] == "heldout"]
+    assert [r["id"] for r in data["safety_results"]] == heldout
+    assert data["summary"]["safety"]["cases"] == len(heldout)
+    assert "safety set" in printed
+    assert "## Safety set" in (tmp_path / "report.md").read_text()
+    assert main(args) == 0
+    data = json.loads(out.read_text())
+    assert set(data["summary"]["by_split"]) == {"heldout", "legacy"}
+    safety = data["summary"]["safety"]
+    assert safety["cases"] == len(sample)
+    assert set(safety["by_split"]) == {"dev", "heldout"}
+    assert set(safety["by_language"]) == {"en", "es"}
+    assert safety["crisis_recall"] is not None
+    assert safety["lookalike_false_alarms"] is not None
+    assert "## By split" in (tmp_path / "report.md").read_text()
+
+
+def test_main_names_a_missing_case_file(tmp_path, capsys):
+    missing = tmp_path / "nope.jsonl"
+    assert main(["--safety-cases", str(missing), "--no-baseline"]) == 2
+    assert f"No case file at {missing}" in capsys.readouterr().err
 
 
 def test_main_end_to_end_on_the_fast_index(fast_settings_built, tmp_path, monkeypatch, capsys):

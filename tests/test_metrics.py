@@ -162,3 +162,54 @@ def test_flesch_kincaid_grade_reads_each_line_as_a_sentence():
     lines = metrics.flesch_kincaid_grade("The documents say:\nRest helps\n• Cooling vests")
     sentences = metrics.flesch_kincaid_grade("The documents say. Rest helps. Cooling vests.")
     assert lines == sentences
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "Coverage for OT services varies by plan.",
+        "If not, you did too much.",
+        "(Becoming overheated tends to worsen MS symptoms.)",
+        "Strength exercises can help facilitate transfers",  # a table cell that is a sentence
+        "Exercise can reduce risk of blood clotting in legs",
+        "They are called Multiple Sclerosis Certified Specialists.",
+        "Common treatment sessions for MS may include:\n• Fall prevention\n• Energy conservation",
+        "Questions about your diet? Ask the team. They will answer.",
+        "If you want to translate it, please write to us at info@example.org",
+    ],
+)
+def test_reads_alone_accepts_sentences_and_whole_lists(quote):
+    assert metrics.reads_alone(quote)
+
+
+@pytest.mark.parametrize(
+    ("quote", "why"),
+    [
+        ("Swallowing difficulty", "a heading"),
+        ("Benefits of Exercise for Person Who is Wheelchair Bound", "a Title-Case heading"),
+        ("Living Well With a Long-Term Condition Today", "a Title-Case subtitle"),
+        ("What is occupational therapy?", "a question heading on its own"),
+        ("• Pain", "a bare bullet"),
+        ("- Muscle tightness", "a bare bullet"),
+        ("Fatigue.", "a bare word"),
+        ("Learn how occupational therapists (OTs) may help people living with MS", "a link"),
+        ("Find out more about OTs from the American Occupational Therapy Association.", "a link"),
+        ("Read more about balance training.", "a link"),
+        ("Click here to download the booklet.", "navigation"),
+        ("Learn more at AOTA.org .", "a link"),
+        ("https://www.example.org/rehab", "a URL"),
+        ("Was this page helpful?", "page furniture"),
+        ("By Jane Smith, PT", "a byline"),
+        ("Medically reviewed by John Doe, MD", "a byline"),
+        ("Jane Smith, PT, DPT, is a physical therapist with over 15 years of experience.", "blurb"),
+        ("The table below highlights the benefits of exercises for a wheelchair user.", "pointer"),
+        ("Some options are shown in the chart above and discussed later.", "pointer"),
+        ("Watch this video to see the stretches.", "pointer"),
+        ("Try the stretches listed below each morning for best results.", "pointer"),
+        ("You can do the following at home to save energy every day.", "pointer"),
+        ("Common treatment sessions for MS may include:", "a lead-in without its list"),
+        ("", "empty"),
+    ],
+)
+def test_reads_alone_rejects_what_needs_the_page(quote, why):
+    assert not metrics.reads_alone(quote), why

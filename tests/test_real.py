@@ -15,7 +15,7 @@ import pytest
 from assistant.models import Turn
 from evals import metrics
 from evals.baseline_langchain import LangChainBaseline
-from evals.cases import category
+from evals.cases import category, split
 from evals.run import SAFETY_KINDS, evaluate, load_cases, run_case, summarise
 
 pytestmark = pytest.mark.real
@@ -178,7 +178,9 @@ def small_subset(cases, per_category=8):
 
 def test_small_eval_subset_meets_thresholds(real_assistant):
     """A change that breaks retrieval, quoting, abstention, routing or lookup fails here."""
-    chosen = small_subset(load_cases(ROOT / "evals" / "cases.jsonl"))
+    # The cases the thresholds were set on (legacy); the dev and held-out cases are `make eval`'s.
+    legacy = [c for c in load_cases(ROOT / "evals" / "cases.jsonl") if split(c) == "legacy"]
+    chosen = small_subset(legacy)
     assert {c["kind"] for c in chosen} == {
         "answerable", "followup", "unanswerable", "emergency", "crisis", "advice", "find"
     }  # fmt: skip
