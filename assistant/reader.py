@@ -89,12 +89,14 @@ class UnitReader:
         position = {r: i for i, r in enumerate(rows)}
         sentence = np.zeros(len(rows), dtype=np.float32)
         heading = np.zeros(len(units), dtype=np.float32)
+        by_view: dict[str, np.ndarray] = {}
         for view in self.views:
             vector = focus_vectors.get(view.name)
             if vector is None:
                 total = np.sum([w * view.embedder.embed_query(t) for t, w in focus], axis=0)
                 vector = total / (float(np.linalg.norm(total)) or 1.0)
-            sentence += np.asarray(view.calibrated(view.vectors[rows] @ vector), np.float32)
+            by_view[view.name] = np.asarray(view.calibrated(view.vectors[rows] @ vector), np.float32)
+            sentence += by_view[view.name]
             view.embed_headings([u.heading for u in units])
             for i, unit in enumerate(units):
                 if unit.heading in view.headings:
@@ -122,6 +124,7 @@ class UnitReader:
                 w["sentence"] * best + w["heading"] * max(head, 0.0) + w["coverage"] * coverage[i]
             )
             parts = {"sentence": best, "heading": head, "coverage": coverage[i]}
+            parts |= {name: float(max(v[position[r]] for r in unit.sentences)) for name, v in by_view.items()}
             scored.append(ScoredUnit(unit, total, per_sentence, parts))
         return sorted(scored, key=lambda s: -s.score)
 
