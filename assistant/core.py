@@ -22,7 +22,7 @@ from assistant.finder import Finder
 from assistant.language import detect_language
 from assistant.messages import message
 from assistant.models import Answer, Document, DocumentSummary, Match, Passage, Turn
-from assistant.retrieve import Query, Retriever
+from assistant.retrieve import Query, Retriever, quotable
 from assistant.safety import out_of_scope_phrases, route
 from assistant.settings import Settings
 from assistant.text import content_terms
@@ -77,7 +77,9 @@ class Assistant:
         resolved = resolve(question, list(history))
         retriever, _ = self.reader(language)
         query = retriever.query(resolved, language)
-        passages = retriever.search(query, self.settings.top_k)
+        # Searched deeper so that, without unverified documents, top_k passages remain.
+        found = retriever.search(query, 2 * self.settings.top_k)
+        passages = quotable(found, retriever.documents)[: self.settings.top_k]
         retrieved_at = time.perf_counter()
         answer = self._answer(
             question, resolved, query, passages, language, advice=safety == "advice"

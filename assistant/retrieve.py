@@ -145,6 +145,16 @@ class Retriever:
         return 0.5 * relative + 0.5 * covered
 
 
+def quotable(passages: list[Passage], documents: dict[str, Document]) -> list[Passage]:
+    """The passages an answer may quote: none from a document staff marked unverified
+    (such a document stays findable with `find`, labelled, but is never quoted)."""
+    return [p for p in passages if _verified(documents.get(p.chunk.doc_id))]
+
+
+def _verified(document: Document | None) -> bool:
+    return document is not None and document.meta.verified
+
+
 def _idf(term_sets: list[set[str]]) -> dict[str, float]:
     counts = Counter(t for terms in term_sets for t in terms)
     n = len(term_sets)
