@@ -29,9 +29,9 @@ from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.settings import Settings
 
-INDEX_FORMAT = "v2"
+INDEX_FORMAT = "v3"
 """Bump when cleaning, chunking or the stored metadata change what an index contains.
-v2: "People also ask" snippets dropped by cleaning; documents carry source_note and verified."""
+v3: "People also ask" snippets dropped by cleaning; documents carry source_note and verified."""
 
 
 def index_signature(settings: Settings) -> dict[str, str | int]:
