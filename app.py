@@ -393,6 +393,8 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         publisher = gr.Textbox(label=t("publisher"))
         updated = gr.Textbox(label=t("updated_label"))
         url = gr.Textbox(label=t("web_address"))
+        note = gr.Textbox(label=t("source_note"), lines=2, max_lines=6)
+        verified = gr.Checkbox(label=t("verified_label"), value=True)
         save = gr.Button(t("save_details"), elem_id="save-details")
         confirm = gr.Checkbox(label=t("confirm_remove"))
         remove = gr.Button(t("remove_document"), variant="stop", elem_id="remove-document")
@@ -425,12 +427,13 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         results = services.library.add([Path(p) for p in paths], _progress_callback(progress))
         return refreshed(results)
 
-    def fill(doc_id: str | None) -> tuple[str, str, str, str]:
+    def fill(doc_id: str | None) -> tuple[str | bool, ...]:
         document = services.assistant.documents.get(doc_id or "")
         if document is None:
-            return "", "", "", ""
+            return "", "", "", "", "", True
         meta = document.meta
-        return meta.title, meta.publisher or "", meta.updated or "", meta.url or ""
+        texts = (meta.title, meta.publisher, meta.updated, meta.url, meta.source_note)
+        return (*(text or "" for text in texts), meta.verified)
 
     def save_details(
         doc_id: str | None,
@@ -438,12 +441,14 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         publisher: str,
         updated: str,
         url: str,
+        note: str,
+        verified: bool,
         progress: gr.Progress = gr.Progress(),
     ) -> Any:
         document = services.assistant.documents.get(doc_id or "")
         if document is None:
             return gr.skip(), gr.skip(), "<p>Choose a document first.</p>"
-        edit = MetadataEdit(title, publisher, updated, url)
+        edit = MetadataEdit(title, publisher, updated, url, note, verified)
         result = services.library.update_metadata(
             document.doc_id, document.source_path, edit, _progress_callback(progress)
         )
@@ -469,10 +474,11 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         return table_html, choices, summary
 
     uploads.upload(add_files, uploads, [table, chosen, added], api_visibility="private")
-    chosen.change(fill, chosen, [title, publisher, updated, url], api_visibility="private")
+    form = [title, publisher, updated, url, note, verified]
+    chosen.change(fill, chosen, form, api_visibility="private")
     save.click(
         save_details,
-        [chosen, title, publisher, updated, url],
+        [chosen, *form],
         [table, chosen, edited],
         api_visibility="private",
     )

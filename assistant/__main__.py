@@ -115,6 +115,8 @@ def _source(assistant: Any, args: argparse.Namespace) -> int:
                     "updated": meta.updated,
                     "language": meta.language,
                     "url": meta.url,
+                    "source_note": meta.source_note,
+                    "verified": meta.verified,
                     "source_path": document.source_path,
                     "page_starts": list(document.page_starts),
                     "text": document.text,

@@ -6,7 +6,8 @@ apostrophe) -> score 1.0; it nearly matches a sentence or a run of up to three s
 near-exact match therefore always ranks first. A translation shares no letters with its
 source, so for text in another language only the meaning counts: the Assistant hands it to
 the finder over the multilingual index, whose embeddings put a sentence and its translation
-close together.
+close together. Documents marked unverified are searched too; each match says whether its
+document is verified, so the UI can label it (only answers leave such documents out).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Finder:
             section=section,
             page=document.page_at(start),
             exact=exact,
+            verified=document.meta.verified,
         )
 
 

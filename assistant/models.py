@@ -24,6 +24,10 @@ class DocumentMeta:
     """Last updated or reviewed, as ISO `YYYY`, `YYYY-MM` or `YYYY-MM-DD`."""
     language: str = "en"
     url: str | None = None
+    source_note: str | None = None
+    """Where the text comes from and what cleaning removed (documents.json `source_note`)."""
+    verified: bool = True
+    """False when staff cannot vouch for the document: it is found by `find`, never quoted."""
 
     def updated_date(self) -> date | None:
         """The latest day `updated` can mean (a bare year counts as its 31 December)."""
@@ -177,6 +181,8 @@ class Match:
     section: str = ""
     page: int | None = None
     exact: bool = False
+    verified: bool = True
+    """False when the document is marked unverified (never quoted in answers)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

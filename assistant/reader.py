@@ -95,7 +95,9 @@ class UnitReader:
             if vector is None:
                 total = np.sum([w * view.embedder.embed_query(t) for t, w in focus], axis=0)
                 vector = total / (float(np.linalg.norm(total)) or 1.0)
-            by_view[view.name] = np.asarray(view.calibrated(view.vectors[rows] @ vector), np.float32)
+            by_view[view.name] = np.asarray(
+                view.calibrated(view.vectors[rows] @ vector), np.float32
+            )
             sentence += by_view[view.name]
             view.embed_headings([u.heading for u in units])
             for i, unit in enumerate(units):
@@ -124,7 +126,10 @@ class UnitReader:
                 w["sentence"] * best + w["heading"] * max(head, 0.0) + w["coverage"] * coverage[i]
             )
             parts = {"sentence": best, "heading": head, "coverage": coverage[i]}
-            parts |= {name: float(max(v[position[r]] for r in unit.sentences)) for name, v in by_view.items()}
+            parts |= {
+                name: float(max(v[position[r]] for r in unit.sentences))
+                for name, v in by_view.items()
+            }
             scored.append(ScoredUnit(unit, total, per_sentence, parts))
         return sorted(scored, key=lambda s: -s.score)
 

@@ -166,8 +166,10 @@ class Retriever:
         return full, tuple(content_terms(full if language == "en" else extra))
 
     def retrieve(self, query: Query, k: int) -> RetrievalResult:
-        """Passages best first, the answer units of the best ones read against what is asked."""
-        passages = self.search(query, k)
+        """Passages best first, the answer units of the best ones read against what is asked.
+        Only passages an answer may quote take part (see `quotable`)."""
+        # Searched deeper so that, without unverified documents, k passages remain.
+        passages = quotable(self.search(query, 2 * k), self.documents)[:k]
         chunks = [self._position[p.chunk.chunk_id] for p in passages[:CANDIDATE_CHUNKS]]
         numbers = [n for c in chunks for n in self._units_of_chunk.get(c, [])]
         candidates = [self.units[n] for n in numbers]
@@ -279,6 +281,16 @@ SCALES = {
 
 def settings_scale(embedder: Embedder) -> tuple[float, float]:
     return SCALES.get(embedder.name, (0.0, 1.0))
+
+
+def quotable(passages: list[Passage], documents: dict[str, Document]) -> list[Passage]:
+    """The passages an answer may quote: none from a document staff marked unverified
+    (such a document stays findable with `find`, labelled, but is never quoted)."""
+    return [p for p in passages if _verified(documents.get(p.chunk.doc_id))]
+
+
+def _verified(document: Document | None) -> bool:
+    return document is not None and document.meta.verified
 
 
 def _idf(term_sets: list[set[str]]) -> dict[str, float]:

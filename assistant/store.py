@@ -29,8 +29,10 @@ from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.settings import Settings
 
-INDEX_FORMAT = "v2"
-"""Bump when cleaning or chunking changes what an index contains."""
+INDEX_FORMAT = "v3"
+"""Bump when cleaning, chunking or the stored metadata change what an index contains.
+v3: chunks record their lines (`blocks`) for answer units; "People also ask" snippets
+dropped by cleaning; documents carry source_note and verified."""
 
 
 def index_signature(settings: Settings) -> dict[str, str | int]:
@@ -43,7 +45,7 @@ def index_signature(settings: Settings) -> dict[str, str | int]:
     }
 
 
-_META_FIELDS = ("title", "publisher", "author", "updated", "language", "url")
+_META_FIELDS = ("title", "publisher", "author", "updated", "language", "url", "source_note")
 
 
 class ChromaStore:
@@ -272,6 +274,7 @@ def _document_record(document: Document, chunk_count: int) -> dict[str, Any]:
     # left out would keep its old value after someone clears it.
     record: dict[str, Any] = {key: getattr(document.meta, key) or "" for key in _META_FIELDS}
     record.update(
+        verified=document.meta.verified,
         source_path=document.source_path,
         content_hash=document.content_hash,
         page_starts=json.dumps(document.page_starts),
@@ -291,6 +294,8 @@ def _document_from_record(doc_id: str, text: str, meta: dict[str, Any]) -> Docum
             updated=fields["updated"],
             language=fields["language"] or "en",
             url=fields["url"],
+            source_note=fields["source_note"],
+            verified=bool(meta.get("verified", True)),
         ),
         text=text,
         source_path=str(meta.get("source_path", "")),

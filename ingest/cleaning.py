@@ -6,9 +6,12 @@ content survives verbatim. The cleaned text is what the index stores and what al
 offsets refer to.
 
 Generic rules cover furniture common to web pages (skip links, "Was this page helpful?",
-sign-up lines, video embeds, bylines). Rules that only make sense for one page live with
-that page's metadata (`furniture`, `strip`, `cut_from`, `drop_blocks` in documents.json).
-This module does not judge whether content is true or useful.
+sign-up lines, video embeds, bylines) and what copying sites append to a page they copy: a
+"People also ask" block of search snippets from unknown sources (questions marked with ›)
+and a made-up author profile. Such text is not the credited publisher's, so it must not be
+indexed under their name. Rules that only make sense for one page live with that page's
+metadata (`furniture`, `strip`, `cut_from`, `drop_blocks` in documents.json). This module
+does not judge whether content is true or useful.
 """
 
 from __future__ import annotations
@@ -49,7 +52,6 @@ _GENERIC_FURNITURE = [
 ]
 
 _GENERIC_STRIP = [
-    r"\s*›\s*$",  # "People also ask" arrow after a question
     r"\s+Read more on [^.]*$",  # trailing link text after a sentence
 ]
 
@@ -57,6 +59,11 @@ _SPACES = re.compile(r" {2,}")
 
 # Scraped author profiles ("Article information ... Introduction: My name is ...") end a page.
 _GENERIC_CUT_FROM = [r"Article information"]
+
+# A "People also ask" question: a search engine's question, with the › of its expander.
+_ALSO_ASKED = re.compile(r".*\?\s*›")
+_MAX_SNIPPET_PARAGRAPHS = 3
+"""A snippet longer than this many paragraphs before the next question ends the block."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ def clean_text(raw: str, title: str = "", rules: CleaningRules | None = None) ->
     lines = [_normalise_line(line) for line in raw.replace("\r\n", "\n").split("\n")]
     lines = _cut(lines, _GENERIC_CUT_FROM + rules.cut_from)
     lines = _drop_blocks(lines, rules.drop_blocks)
+    lines = _drop_also_asked(lines)
     drop = _compile_full(_GENERIC_FURNITURE + rules.furniture + _title_captions(title))
     strip = [re.compile(p) for p in _GENERIC_STRIP + rules.strip]
     kept: list[str] = []
@@ -129,6 +137,37 @@ def _drop_blocks(lines: list[str], blocks: list[tuple[str, str]]) -> list[str]:
         )
         lines = lines[:begin] + lines[end:]
     return lines
+
+
+def _drop_also_asked(lines: list[str]) -> list[str]:
+    """Drop each "People also ask" question with its snippet: up to the next question, or
+    the snippet's first paragraph after the last one."""
+    kept: list[str] = []
+    index = 0
+    while index < len(lines):
+        if _ALSO_ASKED.fullmatch(lines[index]):
+            index = _snippet_end(lines, index + 1)
+        else:
+            kept.append(lines[index])
+            index += 1
+    return kept
+
+
+def _snippet_end(lines: list[str], start: int) -> int:
+    """Index just past the snippet that starts at `start` (see _drop_also_asked)."""
+    first_end: int | None = None
+    paragraphs = 0
+    for index in range(start, len(lines)):
+        line, previous = lines[index], lines[index - 1] if index > start else ""
+        if _ALSO_ASKED.fullmatch(line):
+            return index
+        if line and not previous:
+            paragraphs += 1
+            if paragraphs > _MAX_SNIPPET_PARAGRAPHS:
+                break
+        if not line and previous and first_end is None:
+            first_end = index
+    return first_end if first_end is not None else len(lines)
 
 
 def _collapse_blank_lines(lines: list[str]) -> str:

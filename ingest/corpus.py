@@ -2,7 +2,8 @@
 
 Metadata comes from `documents.json` in the file's folder when it has an entry for the
 file; otherwise from what the file says about itself (HTML title, PDF info, a first
-heading line, a "Last updated" line). Nothing is made up: a field nobody states is None.
+heading line, a "Last updated" line). Nothing is made up: a field nobody states is None,
+and a document whose origin nobody recorded says so in its `source_note`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,8 @@ def read_entries(folder: Path) -> dict[str, Entry]:
         data = json.loads(meta_path.read_text(encoding="utf-8"))
         entries = {}
         for item in data["documents"]:
+            if not isinstance(item.get("verified", True), bool):
+                raise ValueError(f"'verified' of {item['file']} must be true or false")
             cleaning = item.get("cleaning") or {}
             rules = CleaningRules(
                 furniture=list(cleaning.get("furniture", [])),
@@ -100,6 +104,8 @@ def build_document(path: Path, entry: Entry | None) -> Document:
         updated=fields["updated"] if "updated" in fields else find_updated(raw),
         language=fields.get("language") or raw.found_meta.get("language") or "en",
         url=fields.get("url"),
+        source_note=fields.get("source_note") or unrecorded_origin(path),
+        verified=fields.get("verified", True),
     )
     return Document(
         meta=meta,
@@ -108,6 +114,12 @@ def build_document(path: Path, entry: Entry | None) -> Document:
         content_hash=content_hash,
         page_starts=page_starts,
     )
+
+
+def unrecorded_origin(path: Path) -> str:
+    """The source note of a file nobody described in documents.json (e.g. an upload)."""
+    added = datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
+    return f"Added on {added}; origin not recorded."
 
 
 def _clean_pages(raw: RawDocument, title: str, rules: CleaningRules) -> tuple[str, tuple[int, ...]]:

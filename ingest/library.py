@@ -52,6 +52,10 @@ class MetadataEdit:
     updated: str = ""
     """YYYY, YYYY-MM or YYYY-MM-DD, or empty when the document does not say."""
     url: str = ""
+    source_note: str | None = None
+    """Where the text comes from; None leaves it as it is, empty clears it."""
+    verified: bool | None = None
+    """False: never quoted in answers (still found by find); None leaves it as it is."""
 
 
 class Library:
@@ -98,6 +102,10 @@ class Library:
                 updated=edit.updated.strip() or None,
                 url=edit.url.strip() or None,
             )
+            if edit.source_note is not None:
+                entry["source_note"] = edit.source_note.strip() or None
+            if edit.verified is not None:
+                entry["verified"] = edit.verified
             _write_json(path.parent, entries)
             self._ingest(progress)
         return FileResult(doc_id, True, f"Saved the details of “{edit.title.strip()}”.", doc_id)
@@ -242,6 +250,8 @@ def _invalid_edit(edit: MetadataEdit) -> str:
     updated = edit.updated.strip()
     if updated and (not _DATE.match(updated) or not _valid_date(updated)):
         return f"'{updated}' is not a date; write it as YYYY, YYYY-MM or YYYY-MM-DD"
+    if edit.source_note and len(edit.source_note) > 1000:
+        return "the source note is longer than 1000 characters"
     url = edit.url.strip()
     if url and not re.match(r"^https?://\S+$", url):
         return f"'{url}' is not a web address; it must start with http:// or https://"

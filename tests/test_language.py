@@ -173,7 +173,10 @@ def test_follow_up_in_another_language():
 # the hash fake has its own (a Spanish question sharing the glossary's words scores ~0.36,
 # an unrelated one ~0.25), so these tests set it for the fake.
 SPANISH_OT = "¿El seguro paga la terapia ocupacional?"
-HASH_THRESHOLD = 0.33
+HASH_THRESHOLD = 0.26
+"""Between the hash embedder's evidence for SPANISH_OT (0.264) and for a paella recipe (0.252)
+over the shipped corpus. (It was 0.33 while a copied 'People also ask' snippet about insurance
+for horse therapy, since dropped by cleaning, lifted SPANISH_OT to 0.36.)"""
 
 
 @pytest.fixture(scope="module")

@@ -377,12 +377,13 @@ def test_documents_table_is_a_real_table():
     rows = [summary(), summary(file_bytes=None, doc_id="gone", title="Gone", publisher=None)]
     html = documents_table(rows)
     assert html.startswith('<table class="documents"><caption>Indexed documents</caption>')
-    assert html.count('<th scope="col">') == 7
+    assert html.count('<th scope="col">') == 8
+    assert '<th scope="col">Where the text comes from</th>' in html
     assert html.count('<tr><th scope="row">') == 2
     assert (
         '<tr><th scope="row"><a href="/document/pacing" target="_blank" '
         'rel="noopener noreferrer">Pacing and MS</a></th><td>MS Society</td><td>not stated</td>'
-        "<td>en</td><td>pacing</td><td>4.6 KB (4,600 characters)</td><td>7</td></tr>"
+        "<td>en</td><td>pacing</td><td>4.6 KB (4,600 characters)</td><td>7</td><td></td></tr>"
     ) in html
     assert "<td>not stated</td><td>not stated</td>" in html
     assert "<td>file missing (4,600 characters)</td>" in html

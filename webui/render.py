@@ -235,7 +235,7 @@ def _match_item(n: int, text: str, match: Match, document: Document | None, labe
     source_language = html.escape(meta.language if meta else "en")
     return (
         f'<li class="match"><h3 class="match-head">{html.escape(heading)}: {provenance} '
-        f"({html.escape(kind)})</h3>"
+        f"({html.escape(kind)})</h3>{'' if match.verified else _unverified(labels)}"
         '<div class="side-by-side">'
         f'<div class="pasted"><h4>{html.escape(labels["your_text"])}</h4>'
         f"<p>{html.escape(text)}</p></div>"
@@ -247,22 +247,31 @@ def _match_item(n: int, text: str, match: Match, document: Document | None, labe
     )
 
 
-def documents_table(summaries: list[DocumentSummary]) -> str:
+def _unverified(labels: Labels) -> str:
+    """Says in words that a document is unverified, and what that means."""
+    return (
+        f'<p class="unverified"><strong>{html.escape(labels["unverified_source"])}</strong>: '
+        f"{html.escape(labels['unverified_explained'])}</p>"
+    )
+
+
+def documents_table(summaries: list[DocumentSummary], language: str = "en") -> str:
     """The indexed documents as a real table, with a caption and column headers."""
     if not summaries:
         return '<p class="empty">No documents are indexed yet. Add some below.</p>'
+    labels = ui_labels(language)
+    columns = ("Title", "Publisher", "Updated", "Language", "Id", "File size", "Chunks")
     head = "".join(
-        f'<th scope="col">{h}</th>'
-        for h in ("Title", "Publisher", "Updated", "Language", "Id", "File size", "Chunks")
+        f'<th scope="col">{html.escape(h)}</th>' for h in (*columns, labels["source_note"])
     )
-    rows = "".join(_document_row(s) for s in summaries)
+    rows = "".join(_document_row(s, labels) for s in summaries)
     return (
         '<table class="documents"><caption>Indexed documents</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
     )
 
 
-def _document_row(summary: DocumentSummary) -> str:
+def _document_row(summary: DocumentSummary, labels: Labels) -> str:
     meta = summary.meta
     size = _size(summary.file_bytes) if summary.file_bytes is not None else "file missing"
     cells = (
@@ -272,8 +281,11 @@ def _document_row(summary: DocumentSummary) -> str:
         html.escape(meta.doc_id),
         f"{size} ({summary.characters:,} characters)",
         str(summary.chunks),
+        html.escape(meta.source_note or ""),
     )
     title = f'<a href="{html.escape(document_link(meta.doc_id))}" target="_blank" rel="noopener noreferrer">{html.escape(meta.title)}</a>'
+    if not meta.verified:
+        title += f' <strong class="unverified">{html.escape(labels["unverified_source"])}</strong>'
     return f'<tr><th scope="row">{title}</th>' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
@@ -305,9 +317,19 @@ def document_page(document: Document, start: int | None, end: int | None) -> str
         title=html.escape(meta.title),
         provenance=_provenance(meta.title, meta.publisher, meta.updated, False, ENGLISH),
         where=html.escape(page),
-        source=source,
+        source=source + _origin(meta.source_note, meta.verified, ENGLISH),
         body=body,
     )
+
+
+def _origin(note: str | None, verified: bool, labels: Labels) -> str:
+    """Where a document's text comes from, and whether it is unverified, for its page."""
+    said = (
+        f'<p class="source-note">{html.escape(labels["source_note"])}: {html.escape(note)}</p>'
+        if note
+        else ""
+    )
+    return said + ("" if verified else _unverified(labels))
 
 
 def missing_document_page(doc_id: str) -> str:
