@@ -101,16 +101,19 @@ LONG_POST_WORDS = 35
 """A message longer than this, in more than two sentences, is read for its question."""
 
 
-def what_is_asked(text: str) -> str:
+def what_is_asked(text: str, with_context: bool = True) -> str:
     """The part of a message that asks: a long post's question sentences, with the sentence
-    before the first of them (it usually names the problem). Short messages are all asked."""
+    before the first of them (it usually names the problem) unless `with_context` is False.
+    Short messages are all asked."""
     sentences = [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
     if len(sentences) <= 2 or len(words(text)) <= LONG_POST_WORDS:
         return text
     asking = [i for i, s in enumerate(sentences) if s.endswith("?") or _ASKING.match(s)]
     if not asking:
         asking = [len(sentences) - 1]
-    keep = set(asking) | ({asking[0] - 1} if asking[0] > 0 else set())
+    keep = set(asking)
+    if with_context and asking[0] > 0:
+        keep.add(asking[0] - 1)
     return " ".join(sentences[i] for i in sorted(keep))
 
 

@@ -149,7 +149,9 @@ class Assistant:
         return self.settings.abstain_below_translated
 
     def _outside_scope(self, question: str, result: RetrievalResult, language: str) -> bool:
-        """The question names a topic (out_of_scope*.txt) that the best passages never mention."""
+        """The question names a topic (out_of_scope*.txt) that the best passages never mention.
+        Of a long post only the sentences that ask count: its story may name anything."""
+        question = what_is_asked(question, with_context=False)
         retriever, _ = self.reader(language)
         present = set().union(*(retriever.terms_of(p.chunk) for p in result.passages[:3]))
         return any(

@@ -35,6 +35,8 @@ class View:
     """Row i is the vector of sentence i of the retriever the units come from (zeros if unknown)."""
     scale: tuple[float, float]
     """(unrelated, answering): typical similarities, mapped to 0 and 1 so views can be added."""
+    weight: float = 1.0
+    """Share of this view in the reading, against the other views."""
     headings: dict[str, np.ndarray] = field(default_factory=dict)
 
     def calibrated(self, similarity: np.ndarray | float) -> np.ndarray | float:
@@ -59,12 +61,16 @@ class ScoredUnit:
     """The signals behind `score`, for the JSON output and for tuning."""
 
 
+ENGLISH_WEIGHTS = {"sentence": 0.5, "heading": 0.15, "coverage": 0.35, "passage": 0.1}
+"""How much each signal counts, chosen on the dev and legacy cases (never the held-out ones)."""
+
+
 class UnitReader:
     """Scores answer units for a question. `views` are the embedding models to read with."""
 
     def __init__(self, views: list[View], weights: dict[str, float] | None = None) -> None:
         self.views = views
-        self.weights = weights or {"sentence": 0.5, "heading": 0.2, "coverage": 0.3}
+        self.weights = weights or ENGLISH_WEIGHTS
 
     def prepare(self, units: list[AnswerUnit]) -> None:
         """Embed every heading the units sit under once, at load, not on a question's time."""
@@ -79,6 +85,7 @@ class UnitReader:
         coverage: list[float],
         sentence_texts: dict[int, str],
         said: frozenset[int] = frozenset(),
+        passage: list[float] | None = None,
     ) -> list[ScoredUnit]:
         """`focus` is what is asked, as texts with weights (see Query.focus_parts);
         `focus_vectors` holds it already embedded by a view's name (reused, not recomputed); `coverage[i]` is the word coverage of unit i; sentences in `said` were
@@ -98,15 +105,15 @@ class UnitReader:
             by_view[view.name] = np.asarray(
                 view.calibrated(view.vectors[rows] @ vector), np.float32
             )
-            sentence += by_view[view.name]
+            sentence += view.weight * by_view[view.name]
             view.embed_headings([u.heading for u in units])
             for i, unit in enumerate(units):
                 if unit.heading in view.headings:
-                    heading[i] += float(
-                        view.calibrated(float(view.headings[unit.heading] @ vector))
-                    )
-        sentence /= len(self.views)
-        heading /= len(self.views)
+                    similarity = float(view.headings[unit.heading] @ vector)
+                    heading[i] += view.weight * float(view.calibrated(similarity))
+        total_weight = sum(view.weight for view in self.views)
+        sentence /= total_weight
+        heading /= total_weight
         scored = []
         w = self.weights
         for i, unit in enumerate(units):
@@ -122,10 +129,14 @@ class UnitReader:
             if best <= -1.0:
                 continue
             head = float(heading[i]) if unit.heading else 0.0
+            prior = passage[i] if passage else 0.0
+            parts = {"sentence": best, "heading": head, "coverage": coverage[i], "passage": prior}
             total = (
-                w["sentence"] * best + w["heading"] * max(head, 0.0) + w["coverage"] * coverage[i]
+                w["sentence"] * best
+                + w["heading"] * max(head, 0.0)
+                + w["coverage"] * coverage[i]
+                + w.get("passage", 0.0) * prior
             )
-            parts = {"sentence": best, "heading": head, "coverage": coverage[i]}
             parts |= {
                 name: float(max(v[position[r]] for r in unit.sentences))
                 for name, v in by_view.items()

@@ -170,7 +170,7 @@ class Retriever:
         Only passages an answer may quote take part (see `quotable`)."""
         # Searched deeper so that, without unverified documents, k passages remain.
         passages = quotable(self.search(query, 2 * k), self.documents)[:k]
-        chunks = [self._position[p.chunk.chunk_id] for p in passages[:CANDIDATE_CHUNKS]]
+        chunks = {self._position[p.chunk.chunk_id]: p.score for p in passages[:CANDIDATE_CHUNKS]}
         numbers = [n for c in chunks for n in self._units_of_chunk.get(c, [])]
         candidates = [self.units[n] for n in numbers]
         coverage = [self._unit_coverage(query, self._unit_terms[n]) for n in numbers]
@@ -184,7 +184,8 @@ class Retriever:
         }
         said = frozenset(r for r, text in texts.items() if _said_before(text, query.already_said))
         focus = query.focus_parts or ((query.text, 1.0),)
-        units = self.reader.score(focus, vectors, candidates, coverage, texts, said)
+        prior = [chunks[u.chunk] for u in candidates]
+        units = self.reader.score(focus, vectors, candidates, coverage, texts, said, prior)
         evidence = units[0].score if units else 0.0
         return RetrievalResult(query, tuple(passages), tuple(units), evidence)
 
