@@ -11,6 +11,7 @@ from assistant.core import Assistant
 from assistant.embedding import E5Embedder, Embedder, HashEmbedder, MiniLMEmbedder, USEEmbedder
 from assistant.errors import ConfigError
 from assistant.retrieve import Retriever
+from assistant.safety import SafetyRouter
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
 
@@ -39,10 +40,26 @@ def build_assistant(
     """The assistant over the index in settings.index_dir (which must exist and match), and
     over the second, multilingual index for questions not in English when one is configured.
     Embedders already loaded can be passed in, so a rebuild does not load a model again."""
-    main = _lane(settings, embedder or build_embedder(settings))
+    embedder = embedder or build_embedder(settings)
+    main = _lane(settings, embedder)
     second = settings.translated()
-    translated = _lane(second, translated_embedder or build_embedder(second)) if second else None
-    return Assistant(settings, *main, translated=translated)
+    if second:
+        translated_embedder = translated_embedder or build_embedder(second)
+    translated = _lane(second, translated_embedder) if second and translated_embedder else None
+    safety = build_safety(settings, [embedder, translated_embedder])
+    return Assistant(settings, *main, translated=translated, safety=safety)
+
+
+def build_safety(settings: Settings, embedders: list[Embedder | None]) -> SafetyRouter:
+    """The safety router: patterns and conversation, plus the semantic layer when one of the
+    loaded embedders is the multilingual e5 (its bank's embeddings cached in the index
+    folder). Without e5 (e.g. the hash embedder of the fast tests) the patterns decide alone."""
+    e5 = next((e for e in embedders if e is not None and e.name == E5Embedder.name), None)
+    if e5 is None:
+        return SafetyRouter()
+    from assistant.safety_semantic import SemanticLayer
+
+    return SafetyRouter(SemanticLayer(e5, cache_dir=settings.index_dir / "safety"))
 
 
 def _lane(settings: Settings, embedder: Embedder) -> tuple[Retriever, ExtractiveAnswerer]:

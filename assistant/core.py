@@ -23,7 +23,7 @@ from assistant.language import detect_language
 from assistant.messages import message
 from assistant.models import Answer, Document, DocumentSummary, Match, Passage, Turn
 from assistant.retrieve import Query, Retriever
-from assistant.safety import out_of_scope_phrases, route
+from assistant.safety import SafetyRouter, out_of_scope_phrases
 from assistant.settings import Settings
 from assistant.text import content_terms
 
@@ -38,8 +38,10 @@ class Assistant:
         retriever: Retriever,
         answerer: Answerer,
         translated: tuple[Retriever, Answerer] | None = None,
+        safety: SafetyRouter | None = None,
     ) -> None:
         self.settings = settings
+        self.safety = safety or SafetyRouter()
         self.retriever = retriever
         self.answerer = answerer
         self.finder = Finder(retriever)
@@ -70,10 +72,14 @@ class Assistant:
             return Answer(
                 question, "invalid", problem, timings_ms=_since(started), language=language
             )
-        safety = route(question)
+        # --- safety routing (assistant/safety.py) ---
+        verdict = self.safety.route(question, history)
+        safety = verdict.status
         if safety in ("emergency", "crisis"):
-            text = message(safety, language)
-            return Answer(question, safety, text, timings_ms=_since(started), language=language)
+            urgent = verdict.language or language
+            text = message(safety, urgent)
+            return Answer(question, safety, text, timings_ms=_since(started), language=urgent)
+        # --- end of safety routing ---
         resolved = resolve(question, list(history))
         retriever, _ = self.reader(language)
         query = retriever.query(resolved, language)
@@ -96,6 +102,7 @@ class Assistant:
             timings,
             resolved,
             language,
+            safety=verdict.beside,
         )
 
     def _answer(

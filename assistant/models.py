@@ -143,6 +143,9 @@ class Answer:
     """The question as retrieval saw it, after folding in the conversation."""
     language: str = "en"
     """The question's language (two-letter code); the assistant's own sentences use it."""
+    safety: str | None = None
+    """"crisis" or "emergency" when the message may mean one (not certain): the answer is given
+    as usual and the support message is shown beside it (messages/<language>/<safety>_beside.txt)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +157,7 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "resolved_question": self.resolved_question,
             "language": self.language,
+            "safety": self.safety,
         }
 
 
