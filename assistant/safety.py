@@ -178,7 +178,8 @@ _DRUG = (
     r"fingolimod|mayzent|siponimod|zeposia|ozanimod|ponvory|aubagio|teriflunomide|mavenclad|"
     r"cladribine|lemtrada|alemtuzumab|briumvi|rituximab|baclofen|tizanidine|gabapentin|"
     r"pregabalin|modafinil|amantadine|prednisone|methylprednisolone|solu-?medrol|botox|"
-    r"biotin|cbd|cannabis|marijuana|antidepressant|sertraline|duloxetine|oxybutynin)"
+    r"biotin|cbd|cannabis|marijuana|antidepressant|sertraline|duloxetine|oxybutynin|fampyra|"
+    r"ibuprofen|paracetamol|acetaminophen|aspirin|painkiller|capsule|mavenclad|gilenya)"
 )
 
 _ADVICE = _any(
@@ -318,6 +319,20 @@ _ADVICE_OTHER = _any(
 )
 
 
+_MEDICINE = re.compile(
+    rf"\b({_DRUG_OTHER}|tizanid|baclof|gabapent|fampri|teriflun|fingolim|natalizum|ocrelizum|"
+    r"ofatumum|modafin|amantad|pregabal|cladrib|siponim|ozanim|alemtuzum|kapsel|gelule|capsula)",
+    re.IGNORECASE,
+)
+# Advice is a personal decision: the message names a medicine and speaks of the person's own
+# use of it ("my", "can I", "tomo", "posso"), not of the medicine in general (cost, effects).
+_FIRST_PERSON = re.compile(
+    r"\b(i|i'm|i've|i'd|my|me|mine|yo|mi|mis|puedo|debo|tomo|dejo|je|j|mon|ma|mes|moi|"
+    r"tengo|necesito|prends|nehme|ich|mein|meine|meinen|meiner|mir|mich|eu|meu|minha|meus|"
+    r"minhas|posso|devo|deixo|tomo)\b"
+)
+
+
 def route(question: str) -> Route | None:
     """The route the patterns give the question alone (no conversation, no semantic layer)."""
     return _pattern_verdict(question).route
@@ -427,7 +442,10 @@ class SafetyRouter:
     def _semantic(self, question: str, verdict: Verdict) -> Verdict:
         if self.semantic is None:
             return Verdict(None)
-        found = self.semantic.classify(normalise(question))
+        text = normalise(question)
+        folded = fold(text)
+        personal = bool(_MEDICINE.search(folded) and _FIRST_PERSON.search(folded))
+        found = self.semantic.classify(text, personal)
         if found.route is None or (found.route == "advice" and verdict.route == "advice"):
             return found
         return Verdict(found.route, found.certain, unsupported_language(question) and "en")

@@ -30,10 +30,19 @@ CLASSES = ("crisis", "emergency", "advice", "ordinary")
 
 @dataclass(frozen=True)
 class Thresholds:
+    """Probabilities a route needs: `certain` replaces the answer, `beside` (crisis and
+    emergency) shows the support message beside it. Either also needs the message to sit
+    nearer the route's examples than the ordinary ones (its `neighbours` closest of each)."""
+
     certain: dict[str, float] = field(
-        default_factory=lambda: {"crisis": 0.7, "emergency": 0.7, "advice": 0.5}
+        default_factory=lambda: {"crisis": 0.8, "emergency": 0.8, "advice": 0.4}
     )
     beside: dict[str, float] = field(default_factory=lambda: {"crisis": 0.3, "emergency": 0.3})
+    neighbours: int = 3
+    beside_margin: float = 0.005
+    advice_margin: float = -0.01
+    """Advice may sit a little nearer ordinary questions about medicines than its own examples."""
+    """The grey band also needs the route's examples this much nearer than the ordinary ones."""
 
 
 def read_bank(path: Path = BANK) -> tuple[list[str], list[str]]:
@@ -61,24 +70,42 @@ class SemanticLayer:
         vectors = _bank_vectors(embedder, [normalise(t) for t in texts], bank, cache_dir)
         self._mean = vectors.mean(axis=0)
         self._scale = vectors.std(axis=0) + 1e-6
-        targets = np.array([CLASSES.index(label) for label in labels])
-        self._weights, self._bias = _train(self._standard(vectors), targets)
+        self._targets = np.array([CLASSES.index(label) for label in labels])
+        self._vectors = vectors
+        self._weights, self._bias = _train(self._standard(vectors), self._targets)
 
-    def probabilities(self, text: str) -> dict[str, float]:
+    def scores(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
+        """For a normalised message: each class's probability, and for each route how much
+        nearer its closest examples are than the closest ordinary ones (cosine, > 0: nearer)."""
         vector = np.asarray(_embed([text], self.embedder), dtype=np.float32)
         z = self._standard(vector) @ self._weights + self._bias
         p = np.exp(z - z.max())
-        p = p / p.sum()
-        return {name: float(p[0, i]) for i, name in enumerate(CLASSES)}
+        p = (p / p.sum())[0]
+        similarity = self._vectors @ vector[0]
+        k = self.thresholds.neighbours
+        nearest = {
+            name: float(np.sort(similarity[self._targets == i])[-k:].mean())
+            for i, name in enumerate(CLASSES)
+        }
+        probabilities = {name: float(p[i]) for i, name in enumerate(CLASSES)}
+        margins = {name: nearest[name] - nearest["ordinary"] for name in CLASSES[:3]}
+        return probabilities, margins
 
-    def classify(self, text: str) -> Verdict:
-        """The route a normalised message most likely takes, certain or in the grey band."""
-        scores = self.probabilities(text)
-        for name in ("crisis", "emergency", "advice"):
-            if scores[name] >= self.thresholds.certain[name]:
+    def classify(self, text: str, personal_medicine: bool = True) -> Verdict:
+        """The route a normalised message most likely takes, certain or in the grey band.
+        Advice only when the message speaks of the person's own medicine (`personal_medicine`)."""
+        probabilities, margins = self.scores(text)
+        # Advice also needs a medicine named in the first person, and may sit a little nearer
+        # the ordinary questions about medicines in general than its own examples.
+        routes = [r for r in ("crisis", "emergency") if margins[r] > 0]
+        near_advice = margins["advice"] > self.thresholds.advice_margin
+        routes += ["advice"] if personal_medicine and near_advice else []
+        for name in routes:
+            if probabilities[name] >= self.thresholds.certain[name]:
                 return Verdict(name)  # type: ignore[arg-type]
-        for name in ("crisis", "emergency"):
-            if scores[name] >= self.thresholds.beside[name]:
+        for name, floor in self.thresholds.beside.items():
+            near = margins[name] > self.thresholds.beside_margin
+            if near and probabilities[name] >= floor:
                 return Verdict(name, certain=False)  # type: ignore[arg-type]
         return Verdict(None)
 
