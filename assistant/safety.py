@@ -90,8 +90,8 @@ def _fix_words(text: str) -> str:
             return _TYPOS[word]
         if word in _REAL_WORDS:
             return word
-        if word.startswith("unaliv"):
-            return "kill"
+        if word.startswith("unaliv"):  # "unaliving", "unalived": the slang for suicide
+            return "suicide"
         return _near_key_word(word) or word
 
     return _TOKEN.sub(fixed, text)
