@@ -271,7 +271,9 @@ def _ask_tab(services: Services) -> None:
         shown = render.answer_markdown(answer)
         known = {**known, len(chat) - 1: answer}
         urgent = render.urgent_banner(answer)
-        pieces = [shown] if urgent else list(render.growing(shown, STREAM_STEPS))
+        pieces = (
+            [shown] if answer.status in render.URGENT else list(render.growing(shown, STREAM_STEPS))
+        )
         for piece in pieces[:-1]:
             chat[-1] = {"role": "assistant", "content": piece}
             yield "", chat, gr.skip(), gr.skip(), gr.skip(), known, gr.skip(), gr.skip(), gr.skip()

@@ -14,6 +14,7 @@ from assistant.embedding import E5Embedder, Embedder, HashEmbedder, MiniLMEmbedd
 from assistant.errors import ConfigError
 from assistant.reader import UnitReader, View
 from assistant.retrieve import Retriever
+from assistant.safety import SafetyRouter
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
 
@@ -42,9 +43,12 @@ def build_assistant(
     """The assistant over the index in settings.index_dir (which must exist and match), and
     over the second, multilingual index for questions not in English when one is configured.
     Embedders already loaded can be passed in, so a rebuild does not load a model again."""
-    main = _lane(settings, embedder or build_embedder(settings))
+    embedder = embedder or build_embedder(settings)
+    main = _lane(settings, embedder)
     second = settings.translated()
-    translated = _lane(second, translated_embedder or build_embedder(second)) if second else None
+    if second:
+        translated_embedder = translated_embedder or build_embedder(second)
+    translated = _lane(second, translated_embedder) if second and translated_embedder else None
     if translated:
         # English questions are read by both models; the other languages by the multilingual
         # one alone, without the English word match (BM25 and coverage mean nothing there).
@@ -52,7 +56,20 @@ def build_assistant(
         translated[0].reader = UnitReader([translated[0].view], TRANSLATED_WEIGHTS)
         translated[0].reader.prepare(translated[0].units)
     main[0].reader.prepare(main[0].units)
-    return Assistant(settings, *main, translated=translated)
+    safety = build_safety(settings, [embedder, translated_embedder])
+    return Assistant(settings, *main, translated=translated, safety=safety)
+
+
+def build_safety(settings: Settings, embedders: list[Embedder | None]) -> SafetyRouter:
+    """The safety router: patterns and conversation, plus the semantic layer when one of the
+    loaded embedders is the multilingual e5 (its bank's embeddings cached in the index
+    folder). Without e5 (e.g. the hash embedder of the fast tests) the patterns decide alone."""
+    e5 = next((e for e in embedders if e is not None and e.name == E5Embedder.name), None)
+    if e5 is None:
+        return SafetyRouter()
+    from assistant.safety_semantic import SemanticLayer
+
+    return SafetyRouter(SemanticLayer(e5, cache_dir=settings.index_dir / "safety"))
 
 
 TRANSLATED_WEIGHTS = {"sentence": 0.7, "heading": 0.3, "coverage": 0.0}

@@ -24,7 +24,7 @@ from assistant.language import detect_language
 from assistant.messages import message
 from assistant.models import Answer, Document, DocumentSummary, Match, Turn
 from assistant.retrieve import RetrievalResult, Retriever
-from assistant.safety import out_of_scope_phrases, route
+from assistant.safety import SafetyRouter, out_of_scope_phrases
 from assistant.settings import Settings
 from assistant.text import content_terms
 
@@ -39,8 +39,10 @@ class Assistant:
         retriever: Retriever,
         answerer: Answerer,
         translated: tuple[Retriever, Answerer] | None = None,
+        safety: SafetyRouter | None = None,
     ) -> None:
         self.settings = settings
+        self.safety = safety or SafetyRouter()
         self.retriever = retriever
         self.answerer = answerer
         self.finder = Finder(retriever)
@@ -71,10 +73,12 @@ class Assistant:
             return Answer(
                 question, "invalid", problem, timings_ms=_since(started), language=language
             )
-        safety = route(question)
+        verdict = self.safety.route(question, history)
+        safety = verdict.status
         if safety in ("emergency", "crisis"):
-            text = message(safety, language)
-            return Answer(question, safety, text, timings_ms=_since(started), language=language)
+            urgent = verdict.language or language
+            text = message(safety, urgent)
+            return Answer(question, safety, text, timings_ms=_since(started), language=urgent)
         result = self.retrieve(question, history, language)
         retrieved_at = time.perf_counter()
         answer = self._answer(question, result, language, advice=safety == "advice")
@@ -89,6 +93,7 @@ class Assistant:
             timings_ms=timings,
             resolved_question=result.query.text,
             language=language,
+            safety=verdict.beside,
         )
 
     def retrieve(self, question: str, history: Sequence[Turn], language: str) -> RetrievalResult:

