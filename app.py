@@ -386,6 +386,7 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
             variant="primary",
             elem_id="upload",
         )
+        replace_existing = gr.Checkbox(label=t("replace_existing"), elem_id="replace-existing")
         added = gr.HTML(elem_id="add-results")
     with gr.Accordion(t("edit_remove"), open=False):
         chosen = gr.Dropdown(label=t("document"), choices=[], value=None, elem_id="doc-choice")
@@ -419,10 +420,13 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         table_html, choices = library()
         return table_html, gr.update(choices=choices)
 
-    def add_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:
+    def add_files(
+        paths: list[str] | None, replace: bool, progress: gr.Progress = gr.Progress()
+    ) -> Any:
         if not paths:
             return gr.skip(), gr.skip(), "<p>Choose one or more files first.</p>"
-        results = services.library.add([Path(p) for p in paths], _progress_callback(progress))
+        files = [Path(p) for p in paths]
+        results = services.library.add(files, _progress_callback(progress), bool(replace))
         return refreshed(results)
 
     def fill(doc_id: str | None) -> tuple[str, str, str, str]:
@@ -468,7 +472,9 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         summary = render.file_results([FileResult("", report.usable, report.summary())])
         return table_html, choices, summary
 
-    uploads.upload(add_files, uploads, [table, chosen, added], api_visibility="private")
+    uploads.upload(
+        add_files, [uploads, replace_existing], [table, chosen, added], api_visibility="private"
+    )
     chosen.change(fill, chosen, [title, publisher, updated, url], api_visibility="private")
     save.click(
         save_details,
