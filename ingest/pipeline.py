@@ -92,12 +92,15 @@ def run_ingest(
     files = find_files(paths)
     claimed: dict[str, Path] = {}
     entries: dict[Path, dict[str, Entry]] = {}
+    refused: set[str] = set()
     for number, path in enumerate(files, start=1):
         try:
+            _refuse_outside_link(path, paths, refused)
             entry = _entry_for(path, entries)
             doc_id, content_hash = identify(path, entry)
             _claim(claimed, doc_id, path)
             old = indexed.get(doc_id)
+            _refuse_taken_id(doc_id, path, old)
             if old is not None and old.content_hash == content_hash:
                 report.unchanged.append(doc_id)
                 continue
@@ -111,7 +114,7 @@ def run_ingest(
         report.chunks_embedded += count
         (report.updated if old is not None else report.added).append(doc_id)
         progress(f"[{number}/{len(files)}] {doc_id}: {count} chunks indexed")
-    report.removed = _remove_missing(store, indexed, paths, progress)
+    report.removed = _remove_missing(store, indexed, paths, refused, progress)
     current = store.documents()
     store.record_corpus_hash(_corpus_hash(current))
     report.documents_in_index = len(current)
@@ -148,6 +151,34 @@ def _claim(claimed: dict[str, Path], doc_id: str, path: Path) -> None:
     claimed[doc_id] = path
 
 
+def _refuse_outside_link(path: Path, roots: list[Path], refused: set[str]) -> None:
+    """A file found in a folder that is a link to somewhere outside that folder (say
+    corpus/passwd.txt -> /etc/passwd) is not read: whatever it points at is not a document
+    somebody put in the library. A file named on the command line is taken as given."""
+    for root in roots:
+        if root != path and root in path.parents:
+            folder = root.resolve()
+            if folder not in path.resolve().parents:
+                refused.add(str(path))
+                raise DocumentLoadError(
+                    f"{path.name}: it is a link to a file outside {root}/. Links out of the "
+                    "folder are not followed; copy the file into the folder if it belongs there."
+                )
+
+
+def _refuse_taken_id(doc_id: str, path: Path, old: Document | None) -> None:
+    """Another existing file already holds this id in the index (corpus/x.txt and other/x.txt
+    both make `x`): indexing this one would silently replace that document."""
+    if old is None or not old.source_path:
+        return
+    holder = Path(old.source_path)
+    if holder.resolve() != path.resolve() and holder.exists():
+        raise DocumentLoadError(
+            f"{path}: its document id '{doc_id}' is already used by {holder}. Rename the file, "
+            "or give it its own doc_id in a documents.json beside it."
+        )
+
+
 def _reason(path: Path, exc: Exception) -> str:
     return (
         str(exc)
@@ -168,18 +199,24 @@ def _index_document(
 
 
 def _remove_missing(
-    store: ChromaStore, indexed: dict[str, Document], paths: list[Path], progress: Progress
+    store: ChromaStore,
+    indexed: dict[str, Document],
+    paths: list[Path],
+    refused: set[str],
+    progress: Progress,
 ) -> list[str]:
-    """Drop documents whose file was under a given path and no longer exists."""
+    """Drop documents whose file was under a given path and no longer exists, or is now
+    refused as a link out of the folder."""
     roots = [p.resolve() for p in paths]
     removed = []
     for doc_id, document in indexed.items():
         source = Path(document.source_path).resolve()
         inside = any(source == root or root in source.parents for root in roots)
-        if inside and not source.exists():
+        if document.source_path in refused or (inside and not source.exists()):
             store.remove_document(doc_id)
             removed.append(doc_id)
-            progress(f"removed {doc_id} ({document.source_path} no longer exists)")
+            why = "was refused" if document.source_path in refused else "no longer exists"
+            progress(f"removed {doc_id} ({document.source_path} {why})")
     return removed
 
 
