@@ -514,12 +514,107 @@ def _api(services: Services) -> None:
     gr.api(source, api_name="source")
 
 
+MAX_REQUEST_BYTES = 2_000_000
+"""Largest request body but uploads (which Gradio streams to disk, each file capped by
+max_upload_mb): a question is 2,000 characters, a long conversation well under this."""
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # Gradio's page needs its inline boot script and runs event handlers given as text
+    # (unsafe-eval); everything else comes from this server only, and no site may frame it.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline' "
+    "'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+}
+
+
+class HttpGuard:
+    """ASGI middleware: security headers on every response (a page's own stricter policy
+    wins), and request bodies over MAX_REQUEST_BYTES refused with 413 before anything
+    parses them, whether or not they say their length."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [
+                    (k.lower().encode(), v.encode())
+                    for k, v in PAGE_HEADERS.items()
+                    if k.lower().encode() not in present
+                ]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        if not scope["path"].endswith("/upload"):
+            body, size = await _read_capped(scope, receive)
+            if size > MAX_REQUEST_BYTES:
+                await _too_large(size, send_with_headers)
+                return
+            if body is not None:
+                receive = _replay(body, receive)
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _read_capped(scope: Any, receive: Any) -> tuple[bytes | None, int]:
+    """(body, size): the size a request declares, else the body read up to just over the cap."""
+    declared = dict(scope.get("headers", [])).get(b"content-length")
+    if declared is not None:
+        return None, int(declared) if declared.isdigit() else MAX_REQUEST_BYTES + 1
+    if scope["method"] not in ("POST", "PUT", "PATCH"):
+        return None, 0
+    parts: list[bytes] = []
+    size, more = 0, True
+    while more and size <= MAX_REQUEST_BYTES:
+        message = await receive()
+        parts.append(message.get("body", b""))
+        size += len(parts[-1])
+        more = message.get("more_body", False)
+    return b"".join(parts), size
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    sent = False
+
+    async def replay() -> Any:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _too_large(size: int, send: Any) -> None:
+    import json
+
+    reason = (
+        f"The request is {size:,} bytes; the limit is {MAX_REQUEST_BYTES:,}. "
+        "Ask one shorter question at a time."
+    )
+    body = json.dumps({"error": reason}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def serve(services: Services) -> Any:
     """The web application: the document pages plus the Gradio app mounted at `/`."""
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
 
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    web.add_middleware(HttpGuard)
     # Document pages run no script at all; the policy makes sure of it.
     policy = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 

@@ -8,6 +8,7 @@ and what to do. Cleaning and chunking happen elsewhere.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,7 +47,25 @@ def load_file(path: Path) -> RawDocument:
     return RawDocument(pages=[text])
 
 
+_BOMS = (
+    # UTF-32 first: its little-endian mark starts with UTF-16's.
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def _decode(path: Path, data: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DocumentLoadError(
+                    f"{path.name}: the text says it is {encoding.upper()} but is not "
+                    f"(unreadable byte at position {exc.start}). Re-save it with UTF-8 encoding."
+                ) from exc
     if b"\x00" in data[:8192]:
         raise DocumentLoadError(
             f"{path.name}: this looks like a binary file, not text. "

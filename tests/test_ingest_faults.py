@@ -90,3 +90,22 @@ def test_a_link_out_of_the_corpus_indexed_earlier_leaves_the_index(indexed, tmp_
     report = ingest([corpus], settings)  # found in the folder: refused and dropped
     assert report.removed == ["passwd"]
     assert "passwd" not in build_assistant(settings).documents
+
+
+# Item 15: UTF-16 text with a byte-order mark is text, not "binary"
+
+UTF16_TEXT = "Réadaptation et sclérose en plaques : la fatigue se gère en planifiant la journée.\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".html"])
+def test_utf16_and_utf32_text_with_a_bom_is_read(tmp_path, encoding, suffix):
+    from ingest.loaders import load_file
+
+    path = tmp_path / f"notes{suffix}"
+    data = UTF16_TEXT.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path.write_bytes(data)
+    [page] = load_file(path).pages
+    assert page.strip() == UTF16_TEXT.strip()
