@@ -26,7 +26,15 @@ from assistant.errors import DocumentLoadError
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
 from ingest.cleaning import CleaningRules
-from ingest.corpus import METADATA_FILE, Entry, build_document, doc_id_of, find_files, read_entries
+from ingest.corpus import (
+    METADATA_FILE,
+    Entry,
+    budget_of,
+    build_document,
+    doc_id_of,
+    find_files,
+    read_entries,
+)
 from ingest.loaders import SUPPORTED
 from ingest.pipeline import IngestReport, Progress, run_ingest_all
 
@@ -87,11 +95,13 @@ class Library:
             staging.mkdir(parents=True, exist_ok=True)
             # Corpus names taken by this batch -> what each one replaced, to put back on failure.
             batch: dict[str, _Replaced | None] = {}
-            results = [self._stage(path, staging, batch, replace) for path in files]
-            if any(r.stored_as for r in results):
-                report = self._ingest(progress)
-                results = [self._confirm(r, report, batch) for r in results]
-            shutil.rmtree(staging, ignore_errors=True)
+            try:
+                results = [self._stage(path, staging, batch, replace) for path in files]
+                if any(r.stored_as for r in results):
+                    report = self._ingest(progress)
+                    results = [self._confirm(r, report, batch) for r in results]
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
             return results
 
     def update_metadata(
@@ -184,7 +194,7 @@ class Library:
         cleared = _cleared_entry(name, earlier) if replacing and earlier else None
         entry = _as_entry(cleared) if cleared else read_entries(self.corpus).get(name)
         try:
-            document = build_document(staged, entry)
+            document = build_document(staged, entry, budget_of(self.settings))
         except DocumentLoadError as exc:
             return FileResult(shown, False, f"{exc} Nothing was added.")
         if replacing:

@@ -21,7 +21,14 @@ from assistant.models import Document
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
 from ingest.chunking import chunk_document
-from ingest.corpus import Entry, build_document, find_files, identify, read_entries
+from ingest.corpus import (
+    Entry,
+    budget_of,
+    build_document,
+    find_files,
+    identify,
+    read_entries,
+)
 
 Progress = Callable[[str], None]
 
@@ -104,7 +111,7 @@ def run_ingest(
             if old is not None and old.content_hash == content_hash:
                 report.unchanged.append(doc_id)
                 continue
-            document = build_document(path, entry)
+            document = build_document(path, entry, budget_of(settings))
         except (DocumentLoadError, OSError) as exc:
             report.failed.append((path.name, _reason(path, exc)))
             progress(f"[{number}/{len(files)}] skipped {_reason(path, exc)}")

@@ -4,10 +4,17 @@ interrupted runs and a damaged index. Every input is built here, in tmp_path."""
 
 from __future__ import annotations
 
+import time
+import zlib
+
 import pytest
 from conftest import copy_corpus, fast_settings, ingest
 
-from assistant.build import build_assistant
+from assistant.build import build_assistant, build_embedder
+from assistant.errors import DocumentLoadError
+from ingest.chunking import chunk_document
+from ingest.corpus import build_document
+from ingest.library import Library
 
 NMSS_FILE = "nmss-rehabilitation-in-ms.txt"
 NMSS_ID = "nmss-rehabilitation-in-ms"
@@ -109,3 +116,140 @@ def test_utf16_and_utf32_text_with_a_bom_is_read(tmp_path, encoding, suffix):
     path.write_bytes(data)
     [page] = load_file(path).pages
     assert page.strip() == UTF16_TEXT.strip()
+
+
+# Item 10: a PDF that unpacks to far more than it weighs
+
+
+def bomb_pdf(pages: int, stream_mb: int) -> bytes:
+    """A PDF whose every page has one line of text, then `stream_mb` MB of spaces, deflated
+    (a megabyte of spaces packs into about a kilobyte)."""
+    packer = zlib.compressobj(9)
+    parts = [packer.compress(b"BT /F1 12 Tf 72 720 Td (Walking aids help people.) Tj ET\n")]
+    parts += [packer.compress(b" " * (1 << 20)) for _ in range(stream_mb)]
+    stream = b"".join([*parts, packer.flush()])
+    font = 3 + 2 * pages
+    kids = [3 + 2 * i for i in range(pages)]
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % k for k in kids), pages),
+        font: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    }
+    for kid in kids:
+        objects[kid] = (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>" % (font, kid + 1)
+        )
+        objects[kid + 1] = (
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
+            + stream
+            + b"\nendstream"
+        )
+    out, offsets = bytearray(b"%PDF-1.4\n"), {}
+    for number in sorted(objects):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
+    xref, size = len(out), max(objects) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    out += b"".join(b"%010d 00000 n \n" % offsets[n] for n in range(1, size))
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    return bytes(out)
+
+
+UNPACKS_TOO_MUCH = (
+    "bomb.pdf: the PDF's pages unpack to more than 100 MB (a damaged file, or one made to "
+    "exhaust memory). Nothing of it was read. Export a fresh copy of the PDF."
+)
+
+
+@pytest.mark.parametrize(
+    ("pages", "stream_mb"),
+    [pytest.param(2, 200, id="one-huge-stream"), pytest.param(30, 9, id="many-streams")],
+)
+def test_decompression_bomb_pdf_is_refused_and_the_rest_indexed(tmp_path, pages, stream_mb):
+    corpus = copy_corpus(tmp_path / "corpus")
+    (corpus / "bomb.pdf").write_bytes(bomb_pdf(pages, stream_mb))
+    started = time.monotonic()
+    report = ingest([corpus], fast_settings(corpus, tmp_path / "index"))
+    assert time.monotonic() - started < 30
+    assert report.failed == [("bomb.pdf", UNPACKS_TOO_MUCH)]
+    assert len(report.added) == 5
+
+
+def test_a_pdf_that_takes_too_long_to_read_is_refused(tmp_path):
+    from ingest.loaders import Budget, load_file
+
+    path = tmp_path / "slow.pdf"
+    path.write_bytes(bomb_pdf(6, 4))
+    with pytest.raises(DocumentLoadError) as info:
+        load_file(path, Budget(max_seconds=0.5))
+    assert str(info.value).startswith("slow.pdf: reading the PDF took more than 0.5 s")
+
+
+def test_decompression_bomb_upload_is_refused_and_leaves_nothing_behind(tmp_path):
+    corpus = copy_corpus(tmp_path / "corpus")
+    settings = fast_settings(corpus, tmp_path / "index")
+    library = Library(settings, build_embedder)
+    library.reindex(lambda _: None)
+    upload = tmp_path / "bomb.pdf"
+    upload.write_bytes(bomb_pdf(2, 200))
+    [result] = library.add([upload], lambda _: None)
+    assert (result.ok, result.message) == (False, f"{UNPACKS_TOO_MUCH} Nothing was added.")
+    assert not (corpus / "bomb.pdf").exists()
+    assert not (settings.index_dir / ".staging").exists()
+
+
+# Item 11: pages that made the loaders quadratic, in bounded time
+
+
+def _timed_document(path):
+    started = time.monotonic()
+    document = build_document(path, None)
+    chunks = chunk_document(document, 900)
+    return document, chunks, time.monotonic() - started
+
+
+WORDS = "Fatigue is common in multiple sclerosis and rest helps people manage it"
+
+
+def test_flat_html_with_16000_line_breaks_is_read_in_bounded_time(tmp_path):
+    path = tmp_path / "flat.html"
+    lines = "".join(f"{WORDS[:50]} {n}<br>" for n in range(16_000))  # 960 KB
+    path.write_text(f"<html><body><p>{lines}</p></body></html>", encoding="utf-8")
+    document, chunks, seconds = _timed_document(path)
+    assert seconds < 20  # minutes before (a scan of the siblings per inserted line break)
+    assert f"{WORDS[:50]} 15999" in document.text
+    assert sum(len(c.sentences) for c in chunks) == 16_000
+
+
+def test_deeply_nested_html_is_read_in_bounded_time(tmp_path):
+    path = tmp_path / "nested.html"
+    path.write_text("<div>" * 100_000 + WORDS + "</div>" * 100_000, encoding="utf-8")
+    document, _, seconds = _timed_document(path)
+    assert seconds < 20  # did not end in 900 s before
+    assert document.text.strip() == WORDS
+
+
+def test_one_line_markdown_over_the_budget_is_refused_at_once(tmp_path):
+    path = tmp_path / "one-line.md"
+    path.write_text(f"{WORDS}. " * 75_000, encoding="utf-8")  # 5.6 MB
+    started = time.monotonic()
+    with pytest.raises(DocumentLoadError) as info:
+        build_document(path, None)
+    assert time.monotonic() - started < 5
+    assert str(info.value) == (
+        "one-line.md: the text is 5,475,000 characters long and one document may have at "
+        "most 1,000,000. Split it into smaller files."
+    )
+
+
+def test_one_long_line_under_the_budget_is_split_into_sentences_in_bounded_time(tmp_path):
+    path = tmp_path / "long-line.md"
+    path.write_text(f"{WORDS}. " * 4_000, encoding="utf-8")  # 300 KB on one line
+    document, chunks, seconds = _timed_document(path)
+    assert seconds < 20  # pysbd alone grows with the square of a line's length
+    assert sum(len(c.sentences) for c in chunks) == 4_000
+    for chunk in chunks:
+        for start, end in chunk.sentences:
+            assert document.text[start:end] == f"{WORDS}."
