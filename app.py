@@ -109,6 +109,7 @@ class Services:
         should not be somebody's first question."""
         try:
             self._assistant = self._build()
+            self._catch_up()
         except AssistantError as exc:
             self.problem = str(exc)
         finally:
@@ -116,6 +117,20 @@ class Services:
         if self._assistant is not None:
             self._assistant.ask("How can physical therapy help with walking?")
             self._assistant.ask("¿Cómo puede ayudar la fisioterapia a caminar?")
+
+    def _catch_up(self) -> None:
+        """Bring the index in line with the corpus folder before serving: an upload or removal
+        cut short (the app killed mid-way) leaves a file in corpus/ that is not indexed yet,
+        or a document whose file is gone; they are indexed or dropped now, and said so."""
+        report = self.library.reindex(lambda _: None)
+        changed = report.added + report.updated + report.removed
+        if changed:
+            print(
+                f"Index brought up to date with {self.settings.corpus_dir}/: {', '.join(changed)}.",
+                file=sys.stderr,
+                flush=True,
+            )
+            self._assistant = self._build()
 
     def embedder_for(self, settings: Settings) -> Embedder:
         """The model these settings name, loaded once per process."""

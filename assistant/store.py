@@ -43,6 +43,14 @@ def index_signature(settings: Settings) -> dict[str, str | int]:
     }
 
 
+def forget_open_stores() -> None:
+    """Drop the stores this process has open (Chroma keeps one per folder), after an index
+    folder was swapped for another: the next store opened reads the folder as it now is."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
 _META_FIELDS = ("title", "publisher", "author", "updated", "language", "url")
 
 

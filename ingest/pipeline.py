@@ -8,7 +8,10 @@ if any, stays in the index.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -19,7 +22,7 @@ from assistant.embedding import Embedder
 from assistant.errors import DocumentLoadError, IndexMismatchError
 from assistant.models import Document
 from assistant.settings import Settings
-from assistant.store import ChromaStore, index_signature
+from assistant.store import ChromaStore, forget_open_stores, index_signature
 from ingest.chunking import chunk_document
 from ingest.corpus import (
     Entry,
@@ -75,13 +78,59 @@ def run_ingest_all(
     progress: Progress = _stderr,
 ) -> list[IngestReport]:
     """Index the files into the main index and, when one is configured, into the multilingual
-    index for questions not in English (same files, another model): one report for each."""
-    reports = [run_ingest(paths, settings, lambda: make_embedder(settings), reset, progress)]
+    index for questions not in English (same files, another model): one report for each.
+
+    With `reset`, both are built from nothing in a folder beside the index and swapped in at
+    the end, so a run that is killed on the way leaves the previous index whole (and a
+    damaged index can always be replaced this way)."""
+    recover_index(settings.index_dir)
+    if not reset:
+        return _ingest_each(paths, settings, make_embedder, progress)
+    fresh = settings.index_dir.with_name(f"{settings.index_dir.name}{_BUILDING}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    built = dataclasses.replace(settings, index_dir=fresh)
+    reports = _ingest_each(paths, built, make_embedder, progress)
+    _swap_in(fresh, settings.index_dir)
+    return reports
+
+
+def _ingest_each(
+    paths: list[Path],
+    settings: Settings,
+    make_embedder: Callable[[Settings], Embedder],
+    progress: Progress,
+) -> list[IngestReport]:
+    reports = [run_ingest(paths, settings, lambda: make_embedder(settings), False, progress)]
     second = settings.translated()
     if second is not None:
         progress(f"Multilingual index ({second.embedder}) for other languages:")
-        reports.append(run_ingest(paths, second, lambda: make_embedder(second), reset, progress))
+        reports.append(run_ingest(paths, second, lambda: make_embedder(second), False, progress))
     return reports
+
+
+_BUILDING = ".new"
+_REPLACED = ".old"
+
+
+def _swap_in(fresh: Path, index_dir: Path) -> None:
+    """Put the folder `fresh` in the place of `index_dir`: two renames, and the previous
+    index deleted only once the new one is in place."""
+    old = index_dir.with_name(f"{index_dir.name}{_REPLACED}")
+    shutil.rmtree(old, ignore_errors=True)
+    if index_dir.exists():
+        os.rename(index_dir, old)
+    os.rename(fresh, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    forget_open_stores()
+
+
+def recover_index(index_dir: Path) -> None:
+    """Finish what a run killed in the middle of `_swap_in` left: the previous index back in
+    its place if the new one never got there, else the previous one deleted."""
+    old = index_dir.with_name(f"{index_dir.name}{_REPLACED}")
+    if old.exists() and not index_dir.exists():
+        os.rename(old, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def run_ingest(

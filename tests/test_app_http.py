@@ -98,3 +98,31 @@ def test_an_existing_feedback_file_is_made_private(tmp_path):
     path.chmod(0o644)
     FeedbackStore(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_file_left_in_the_corpus_by_a_killed_upload_is_indexed_at_start(tmp_path):
+    """A killed upload can leave its file in corpus/ before ingest ran; the app indexes it
+    when it starts, before serving (and drops a document whose file is gone)."""
+    import app
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    settings = dataclasses.replace(
+        Settings(),
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index",
+        feedback_path=tmp_path / "feedback.sqlite3",
+        embedder="hash",
+        translated_embedder="",
+    )
+    assert ingest([corpus], settings).failed == []
+    (corpus / "left-by-upload.txt").write_text(
+        "Left behind\n\nA cooling vest can help people whose symptoms worsen in hot weather.\n",
+        encoding="utf-8",
+    )
+    (corpus / "above-ms-occupational-therapy.txt").unlink()
+    services = app.Services(settings)
+    services.load()
+    assert services.problem == ""
+    documents = services.assistant.documents
+    assert "left-by-upload" in documents
+    assert "above-ms-occupational-therapy" not in documents

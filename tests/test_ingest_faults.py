@@ -4,14 +4,19 @@ interrupted runs and a damaged index. Every input is built here, in tmp_path."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 import zlib
 
 import pytest
-from conftest import copy_corpus, fast_settings, ingest
+from conftest import ROOT, copy_corpus, fast_settings, ingest
 
 from assistant.build import build_assistant, build_embedder
 from assistant.errors import DocumentLoadError
+from assistant.store import ChromaStore, forget_open_stores, index_signature
 from ingest.chunking import chunk_document
 from ingest.corpus import build_document
 from ingest.library import Library
@@ -253,3 +258,61 @@ def test_one_long_line_under_the_budget_is_split_into_sentences_in_bounded_time(
     for chunk in chunks:
         for start, end in chunk.sentences:
             assert document.text[start:end] == f"{WORDS}."
+
+
+# Item 13: a run killed with SIGKILL never leaves a half-built index
+
+
+def _env(settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MSRA_CORPUS_DIR": str(settings.corpus_dir),
+        "MSRA_INDEX_DIR": str(settings.index_dir),
+        "MSRA_EMBEDDER": "hash",
+        "MSRA_TRANSLATED_EMBEDDER": "",
+    }
+
+
+def _indexed(settings) -> tuple[int, set[str]]:
+    """(documents, documents that have chunks) as a fresh reader sees them."""
+    forget_open_stores()
+    store = ChromaStore(settings.index_dir, index_signature(settings), create=False)
+    documents = store.documents()
+    return len(documents), {c.doc_id for c in store.chunks(documents)}
+
+
+def test_kill_during_reset_leaves_the_previous_index_whole(tmp_path):
+    corpus = copy_corpus(tmp_path / "corpus")
+    for n in range(40):
+        text = " ".join(
+            f"Paragraph {n}.{k} says rest and pacing help with fatigue." for k in range(60)
+        )
+        (corpus / f"extra-{n:02d}.txt").write_text(f"Extra {n}\n\n{text}\n", encoding="utf-8")
+    settings = fast_settings(corpus, tmp_path / "index")
+    assert len(ingest([corpus], settings).added) == 45
+    killed = 0
+    for delay in (1.0, 1.6, 2.2, 2.8, 3.4, 4.0):
+        run = subprocess.Popen(
+            [sys.executable, "-m", "ingest", "--reset"],
+            cwd=ROOT,
+            env=_env(settings),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        run.kill()
+        killed += run.wait() == -signal.SIGKILL
+        count, with_chunks = _indexed(settings)
+        assert count == 45, f"killed after {delay} s: {count} documents left"
+        assert len(with_chunks) == 45
+    assert killed >= 2  # some runs really were cut short
+    finished = subprocess.run(
+        [sys.executable, "-m", "ingest", "--reset"],
+        cwd=ROOT,
+        env=_env(settings),
+        capture_output=True,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert _indexed(settings)[0] == 45
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]
