@@ -4,8 +4,10 @@ interrupted runs and a damaged index. Every input is built here, in tmp_path."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +17,7 @@ import pytest
 from conftest import ROOT, copy_corpus, fast_settings, ingest
 
 from assistant.build import build_assistant, build_embedder
-from assistant.errors import DocumentLoadError
+from assistant.errors import DocumentLoadError, IndexDamagedError
 from assistant.store import ChromaStore, forget_open_stores, index_signature
 from ingest.chunking import chunk_document
 from ingest.corpus import build_document
@@ -316,3 +318,62 @@ def test_kill_during_reset_leaves_the_previous_index_whole(tmp_path):
     assert finished.returncode == 0, finished.stderr
     assert _indexed(settings)[0] == 45
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]
+
+
+# Item 14: a damaged index or a full disk gives a sentence and a way out
+
+
+def _cli(module: str, settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_damaged_index_says_how_to_rebuild_and_reset_rebuilds_it(indexed):
+    _, settings = indexed
+    database = settings.index_dir / "chroma.sqlite3"
+    data = bytearray(database.read_bytes())
+    data[:4096] = bytes(range(256)) * 16
+    database.write_bytes(bytes(data))
+    forget_open_stores()
+    with pytest.raises(IndexDamagedError) as info:
+        build_assistant(settings)
+    assert str(info.value).startswith(f"The index in {settings.index_dir}/ cannot be read")
+    assert "python -m ingest --reset" in str(info.value)
+    for command in (("assistant", "ask", "--json", "What is OT?"), ("ingest",)):
+        result = _cli(*command[:1], settings, *command[1:])
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert "Run `python -m ingest --reset` to rebuild it" in result.stderr
+    assert _cli("ingest", settings, "--reset").returncode == 0
+    forget_open_stores()
+    assert build_assistant(settings).ask("What does an occupational therapist do?").citations
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OSError(errno.ENOSPC, "No space left on device"),
+        sqlite3.OperationalError("database or disk is full"),
+    ],
+)
+def test_a_full_disk_during_ingest_says_so(indexed, monkeypatch, failure):
+    corpus, settings = indexed
+    (corpus / "new.txt").write_text(OTHER_TEXT + "Rest between tasks.\n", encoding="utf-8")
+
+    def full(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(ChromaStore, "_add", full)
+    with pytest.raises(IndexDamagedError) as info:
+        ingest([corpus], settings)
+    assert str(info.value).startswith(f"The disk that holds {settings.index_dir}/ is full")
+    monkeypatch.undo()
+    assert "new" not in build_assistant(settings).documents  # the rest is as it was
+    assert len(build_assistant(settings).documents) == 5
