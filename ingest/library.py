@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.embedding import Embedder
-from assistant.errors import DocumentLoadError
+from assistant.errors import AssistantError, DocumentLoadError
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
 from ingest.cleaning import CleaningRules
@@ -98,7 +98,11 @@ class Library:
             try:
                 results = [self._stage(path, staging, batch, replace) for path in files]
                 if any(r.stored_as for r in results):
-                    report = self._ingest(progress)
+                    try:
+                        report = self._ingest(progress)
+                    except AssistantError as exc:  # a full disk, a damaged index
+                        failed = [(r.stored_as, str(exc)) for r in results if r.stored_as]
+                        report = IngestReport(failed=failed)
                     results = [self._confirm(r, report, batch) for r in results]
             finally:
                 shutil.rmtree(staging, ignore_errors=True)

@@ -542,3 +542,23 @@ def test_reindex_with_nothing_changed(setup):
     assert (report.added, report.updated, report.removed, report.failed) == ([], [], [], [])
     assert report.chunks_embedded == 0
     assert report.documents_in_index == 2
+
+
+def test_upload_when_the_disk_is_full_is_refused_with_the_reason_and_changes_nothing(
+    setup, monkeypatch
+):
+    import errno
+
+    before = setup.corpus_state()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ChromaStore, "_add", full)
+    [result] = setup.add(setup.upload("fatigue.txt", FATIGUE))
+    assert result.ok is False
+    assert result.message.startswith(f"The disk that holds {setup.settings.index_dir}/ is full")
+    assert result.message.endswith("Nothing was added.")
+    assert setup.corpus_state() == before
+    monkeypatch.undo()
+    assert sorted(setup.indexed()) == [OT_ID, NMSS_ID]
