@@ -109,6 +109,7 @@ class Services:
         should not be somebody's first question."""
         try:
             self._assistant = self._build()
+            self._catch_up()
         except AssistantError as exc:
             self.problem = str(exc)
         finally:
@@ -116,6 +117,20 @@ class Services:
         if self._assistant is not None:
             self._assistant.ask("How can physical therapy help with walking?")
             self._assistant.ask("¿Cómo puede ayudar la fisioterapia a caminar?")
+
+    def _catch_up(self) -> None:
+        """Bring the index in line with the corpus folder before serving: an upload or removal
+        cut short (the app killed mid-way) leaves a file in corpus/ that is not indexed yet,
+        or a document whose file is gone; they are indexed or dropped now, and said so."""
+        report = self.library.reindex(lambda _: None)
+        changed = report.added + report.updated + report.removed
+        if changed:
+            print(
+                f"Index brought up to date with {self.settings.corpus_dir}/: {', '.join(changed)}.",
+                file=sys.stderr,
+                flush=True,
+            )
+            self._assistant = self._build()
 
     def embedder_for(self, settings: Settings) -> Embedder:
         """The model these settings name, loaded once per process."""
@@ -388,6 +403,7 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
             variant="primary",
             elem_id="upload",
         )
+        replace_existing = gr.Checkbox(label=t("replace_existing"), elem_id="replace-existing")
         added = gr.HTML(elem_id="add-results")
     with gr.Accordion(t("edit_remove"), open=False):
         chosen = gr.Dropdown(label=t("document"), choices=[], value=None, elem_id="doc-choice")
@@ -423,10 +439,13 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         table_html, choices = library()
         return table_html, gr.update(choices=choices)
 
-    def add_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:
+    def add_files(
+        paths: list[str] | None, replace: bool, progress: gr.Progress = gr.Progress()
+    ) -> Any:
         if not paths:
             return gr.skip(), gr.skip(), "<p>Choose one or more files first.</p>"
-        results = services.library.add([Path(p) for p in paths], _progress_callback(progress))
+        files = [Path(p) for p in paths]
+        results = services.library.add(files, _progress_callback(progress), bool(replace))
         return refreshed(results)
 
     def fill(doc_id: str | None) -> tuple[str | bool, ...]:
@@ -475,7 +494,9 @@ def _documents_tab(services: Services, tab: gr.Tab) -> None:
         summary = render.file_results([FileResult("", report.usable, report.summary())])
         return table_html, choices, summary
 
-    uploads.upload(add_files, uploads, [table, chosen, added], api_visibility="private")
+    uploads.upload(
+        add_files, [uploads, replace_existing], [table, chosen, added], api_visibility="private"
+    )
     form = [title, publisher, updated, url, note, verified]
     chosen.change(fill, chosen, form, api_visibility="private")
     save.click(
@@ -516,12 +537,107 @@ def _api(services: Services) -> None:
     gr.api(source, api_name="source")
 
 
+MAX_REQUEST_BYTES = 2_000_000
+"""Largest request body but uploads (which Gradio streams to disk, each file capped by
+max_upload_mb): a question is 2,000 characters, a long conversation well under this."""
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # Gradio's page needs its inline boot script and runs event handlers given as text
+    # (unsafe-eval); everything else comes from this server only, and no site may frame it.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline' "
+    "'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+}
+
+
+class HttpGuard:
+    """ASGI middleware: security headers on every response (a page's own stricter policy
+    wins), and request bodies over MAX_REQUEST_BYTES refused with 413 before anything
+    parses them, whether or not they say their length."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [
+                    (k.lower().encode(), v.encode())
+                    for k, v in PAGE_HEADERS.items()
+                    if k.lower().encode() not in present
+                ]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        if not scope["path"].endswith("/upload"):
+            body, size = await _read_capped(scope, receive)
+            if size > MAX_REQUEST_BYTES:
+                await _too_large(size, send_with_headers)
+                return
+            if body is not None:
+                receive = _replay(body, receive)
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _read_capped(scope: Any, receive: Any) -> tuple[bytes | None, int]:
+    """(body, size): the size a request declares, else the body read up to just over the cap."""
+    declared = dict(scope.get("headers", [])).get(b"content-length")
+    if declared is not None:
+        return None, int(declared) if declared.isdigit() else MAX_REQUEST_BYTES + 1
+    if scope["method"] not in ("POST", "PUT", "PATCH"):
+        return None, 0
+    parts: list[bytes] = []
+    size, more = 0, True
+    while more and size <= MAX_REQUEST_BYTES:
+        message = await receive()
+        parts.append(message.get("body", b""))
+        size += len(parts[-1])
+        more = message.get("more_body", False)
+    return b"".join(parts), size
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    sent = False
+
+    async def replay() -> Any:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _too_large(size: int, send: Any) -> None:
+    import json
+
+    reason = (
+        f"The request is {size:,} bytes; the limit is {MAX_REQUEST_BYTES:,}. "
+        "Ask one shorter question at a time."
+    )
+    body = json.dumps({"error": reason}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def serve(services: Services) -> Any:
     """The web application: the document pages plus the Gradio app mounted at `/`."""
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
 
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    web.add_middleware(HttpGuard)
     # Document pages run no script at all; the policy makes sure of it.
     policy = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 

@@ -7,13 +7,16 @@ to stderr. A user-facing error prints one sentence and exits 2, never a tracebac
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
+import math
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.contract import ask_json, find_json
+from assistant.contract import ask_json, find_json, history_problem
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -52,26 +55,105 @@ def _parser() -> argparse.ArgumentParser:
 def _requests(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     key = "question" if args.command == "ask" else "text"
     if args.batch is None:
-        yield {"id": None, key: args.text or ""}
+        item = {"id": None, key: args.text or ""}
+        problem = _unusable_text(item)
+        yield {"id": None, key: "", "_error": problem} if problem else item
         return
     try:
-        lines = args.batch.read_text(encoding="utf-8").splitlines()
+        data = args.batch.read_bytes()
     except OSError as exc:
         raise AssistantError(f"Cannot read the batch file {args.batch}: {exc.strerror}.") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    # Lines end at "\n" only: U+2028 or U+0085 inside a JSON string is part of the text.
+    for number, line in enumerate(data.removeprefix(codecs.BOM_UTF8).split(b"\n"), start=1):
+        if line.strip():
+            yield _parse_line(line, number, key)
+
+
+def _parse_line(line: bytes, number: int, key: str) -> dict[str, Any]:
+    """One batch line as a request, or an `_error` saying why it cannot be one (with the id
+    the line gives, if any can be read). Each line is decoded on its own."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        shown = line.decode("utf-8", "replace")
+        reason = f"line {number} is not UTF-8 text (unreadable byte at position {exc.start})"
+        return _invalid(shown, number, key, reason)
+    try:
+        item = json.loads(text, parse_constant=_not_json, parse_float=_number)
+    except RecursionError:
+        return _invalid(text, number, key, f"line {number} is nested too deeply")
+    except ValueError as exc:
+        return _invalid(text, number, key, f"line {number} is not valid JSON ({exc})")
+    if not isinstance(item, dict):
+        return _invalid(text, number, key, f"line {number} is not a JSON object")
+    problem = _unusable_text(item) or (
+        history_problem(item.get("history")) if key == "question" else ""
+    )
+    if problem:
+        return _invalid(text, number, key, f"line {number}: {problem}")
+    return {**item, "id": _echoable(item.get("id"))}
+
+
+class _Raw:
+    """A number JSON can write but not hold (1e999): kept as the text it was written as."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _number(text: str) -> float | _Raw:
+    value = float(text)
+    return value if math.isfinite(value) else _Raw(text)
+
+
+def _not_json(token: str) -> None:
+    raise ValueError(f"{token} is not a JSON value")
+
+
+def _unusable_text(item: dict[str, Any]) -> str:
+    try:
+        json.dumps(item, ensure_ascii=False, default=lambda raw: raw.text).encode("utf-8")
+    except UnicodeEncodeError:
+        return "it contains a lone surrogate (such as \\ud800), which is not text"
+    return ""
+
+
+def _invalid(text: str, number: int, key: str, reason: str) -> dict[str, Any]:
+    return {"id": _salvaged_id(text, number), key: "", "_error": reason}
+
+
+_ID = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?[\w.+-]+)')
+
+
+def _salvaged_id(text: str, number: int) -> Any:
+    """The id a broken line gives, as far as it can be read; else `line-N`."""
+    try:
+        item = json.loads(text, parse_constant=_Raw, parse_float=_number)
+    except (ValueError, RecursionError):
+        item = None
+    if isinstance(item, dict) and "id" in item:
+        return _echoable(item["id"])
+    found = _ID.search(text[:10_000])
+    if found:
         try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise ValueError("not an object")
+            return _echoable(json.loads(found[1], parse_constant=_Raw, parse_float=_number))
         except ValueError:
-            item = {
-                "id": f"line-{number}",
-                key: "",
-                "_error": f"line {number} is not a JSON object",
-            }
-        yield item
+            return found[1]
+    return f"line-{number}"
+
+
+def _echoable(value: Any) -> Any:
+    """An id as strict JSON can carry it: 1e999 and NaN as their text, lone surrogates as
+    U+FFFD, anything else that cannot be written as null."""
+    if isinstance(value, _Raw):
+        return value.text
+    if isinstance(value, str):
+        return re.sub(r"[\ud800-\udfff]", "\ufffd", value)
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return None
+    return value
 
 
 def _ask_one(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +164,10 @@ def _ask_one(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _find_one(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
-    return {"id": item.get("id"), **find_json(assistant, item.get("text"))}
+    out = {"id": item.get("id"), **find_json(assistant, item.get("text"))}
+    if item.get("_error"):
+        out["error"] = f"{item['_error']}."
+    return out
 
 
 def _emit(result: dict[str, Any], as_json: bool) -> None:

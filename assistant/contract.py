@@ -2,7 +2,8 @@
 one place so the CLI and the app's API answer with the same objects.
 
 Input is taken as it comes from a JSON line or an API call: anything that is not a string
-question or a well-formed history turn is treated as missing, never as a crash.
+question or a well-formed history turn is treated as missing, and a history that is not a list
+at all makes the request `invalid`; never a crash.
 """
 
 from __future__ import annotations
@@ -10,11 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.core import Assistant
-from assistant.models import Turn
+from assistant.models import Answer, Turn
+
+
+def history_problem(history: Any) -> str:
+    """Why `history` cannot be a conversation (it must be a list of turns), or ""."""
+    if history is None or isinstance(history, list):
+        return ""
+    return 'the history must be a list of turns like {"role": "user", "content": "..."}'
 
 
 def turns_from(history: Any) -> list[Turn]:
     """The contract's `history` ([{"role", "content"}], oldest first) as turns; others skipped."""
+    if not isinstance(history, list):
+        return []
     return [
         Turn(role=t["role"], content=str(t.get("content", "")))
         for t in history or []
@@ -24,6 +34,9 @@ def turns_from(history: Any) -> list[Turn]:
 
 def ask_json(assistant: Assistant, question: Any, history: Any = None) -> dict[str, Any]:
     text = question if isinstance(question, str) else ""
+    problem = history_problem(history)
+    if problem:
+        return Answer(text, "invalid", f"Invalid input: {problem}.").to_json()
     return assistant.ask(text, turns_from(history)).to_json()
 
 

@@ -9,7 +9,6 @@ says. `source` returns a document's cleaned text. Each returns our own dataclass
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from assistant.compose import Answerer
 from assistant.conversation import last_answer, topic_of, what_is_asked
 from assistant.errors import UnknownDocumentError
 from assistant.finder import Finder
-from assistant.language import detect_language
+from assistant.language import detect_language, real_words
 from assistant.messages import message
 from assistant.models import Answer, Document, DocumentSummary, Match, Turn
 from assistant.retrieve import RetrievalResult, Retriever
@@ -174,7 +173,7 @@ class Assistant:
         if len(question) > self.settings.max_question_chars:
             limit = self.settings.max_question_chars
             return message("invalid_long", language, length=len(question), limit=limit)
-        if not re.search(r"\w", question) or not re.search(r"[^\W\d_]", question):
+        if not real_words(question):
             return message("invalid_nowords", language)
         return ""
 

@@ -23,6 +23,10 @@ class IndexMismatchError(AssistantError):
     """What differs, e.g. "embedder: index has 'minilm', settings want 'e5'"."""
 
 
+class IndexDamagedError(AssistantError):
+    """The index on disk cannot be read or written (a damaged file, a full disk)."""
+
+
 class UnknownDocumentError(AssistantError):
     """A document id that is not in the index."""
 

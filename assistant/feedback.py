@@ -7,6 +7,7 @@ optional comment. Nothing is sent anywhere; the file stays on this machine.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +45,10 @@ class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Questions can be personal: the file is for this account only (SQLite gives its
+        # journal files the same mode).
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)
         with self._connect() as db:
             db.execute(_SCHEMA)
 

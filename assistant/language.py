@@ -39,9 +39,22 @@ _HINTS = (
 )
 
 
+_LETTERS = re.compile(r"[^\W\d_]+")
+REPEATED_WORDS = 10
+"""A text of at least this many words with fewer than three different ones ("insurance
+insurance ...") says nothing about its language."""
+
+
+def real_words(text: str) -> list[str]:
+    """The runs of letters in `text` that can be words: two or more different letters, so
+    "aaaa" or "zzzzzz" is not one (n-gram detectors happily call such runs Spanish)."""
+    return [w for w in _LETTERS.findall(text) if len(set(w.lower())) >= 2]
+
+
 def detect_language(text: str, fallback: str = "en") -> str:
     """The language `text` is written in, as a two-letter code in LANGUAGES."""
-    if not re.search(r"[^\W\d_]{2,}", text):
+    words = real_words(text)
+    if not words or (len(words) >= REPEATED_WORDS and len({w.lower() for w in words}) < 3):
         return fallback
     values = _detector().compute_language_confidence_values(text)
     if not values:

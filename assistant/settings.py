@@ -48,6 +48,10 @@ class Settings:
     """SQLite file where thumbs up / down and comments from the app are kept (on this machine)."""
     max_upload_mb: int = 20
     """Largest file, in megabytes, the app accepts as an upload to the corpus."""
+    max_document_chars: int = 1_000_000
+    """Longest text one file may hold (about 300 pages); longer files are refused, to be split."""
+    max_read_seconds: float = 60.0
+    """Longest time reading one PDF may take; a file that needs more is refused by name."""
     host: str = "127.0.0.1"
     """Address the app binds to; set 0.0.0.0 to open it to the network."""
     port: int = 7860

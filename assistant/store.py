@@ -18,14 +18,17 @@ this module.
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.errors import IndexDamagedError, IndexMismatchError, IndexMissingError
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.settings import Settings
 
@@ -45,6 +48,41 @@ def index_signature(settings: Settings) -> dict[str, str | int]:
     }
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _guard(method: _Method) -> _Method:
+    """A store method whose failures on disk come out as ChromaStore.guarded() says."""
+
+    @functools.wraps(method)
+    def guarded(self: ChromaStore, *args: Any, **kwargs: Any) -> Any:
+        with self.guarded():
+            return method(self, *args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
+def index_problem(index_dir: Path, exc: BaseException) -> IndexDamagedError:
+    reason = str(exc).strip() or type(exc).__name__
+    if "disk is full" in reason or getattr(exc, "errno", None) == errno.ENOSPC:
+        return IndexDamagedError(
+            f"The disk that holds {index_dir}/ is full ({reason}). Free some space, then run "
+            "`python -m ingest` again; documents indexed before stay as they were."
+        )
+    return IndexDamagedError(
+        f"The index in {index_dir}/ cannot be read or written ({reason}). Run "
+        "`python -m ingest --reset` to rebuild it from the documents."
+    )
+
+
+def forget_open_stores() -> None:
+    """Drop the stores this process has open (Chroma keeps one per folder), after an index
+    folder was swapped for another: the next store opened reads the folder as it now is."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
 _META_FIELDS = ("title", "publisher", "author", "updated", "language", "url", "source_note")
 
 
@@ -59,17 +97,31 @@ class ChromaStore:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        index_dir.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(index_dir),
-            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
-        )
         self.index_dir = index_dir
         self.signature = {k: str(v) for k, v in signature.items()}
-        if reset:
-            for collection in self._client.list_collections():
-                self._client.delete_collection(collection.name)
-        self._open(create)
+        with self.guarded():
+            index_dir.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(
+                path=str(index_dir),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+            )
+            if reset:
+                for collection in self._client.list_collections():
+                    self._client.delete_collection(collection.name)
+            self._open(create)
+
+    @contextmanager
+    def guarded(self) -> Iterator[None]:
+        """Failures of the files under the index (damaged, disk full) as a sentence that
+        says what to do; our own errors pass as they are."""
+        import sqlite3
+
+        from chromadb.errors import ChromaError
+
+        try:
+            yield
+        except (ChromaError, sqlite3.Error, OSError) as exc:
+            raise index_problem(self.index_dir, exc) from exc
 
     def _open(self, create: bool) -> None:
         names = {c.name for c in self._client.list_collections()}
@@ -115,6 +167,7 @@ class ChromaStore:
 
     # Reading
 
+    @_guard
     def documents(self) -> dict[str, Document]:
         found = self._documents.get(include=["documents", "metadatas"])
         docs = {}
@@ -124,6 +177,7 @@ class ChromaStore:
             docs[doc_id] = _document_from_record(doc_id, text or "", dict(meta or {}))
         return docs
 
+    @_guard
     def chunks(self, documents: dict[str, Document]) -> list[Chunk]:
         """Current chunks of the given documents, in document order."""
         found = self._chunks.get(include=["documents", "metadatas"])
@@ -136,6 +190,7 @@ class ChromaStore:
         ]
         return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
+    @_guard
     def sentences(
         self, documents: dict[str, Document]
     ) -> tuple[list[tuple[str, int, int]], np.ndarray]:
@@ -152,6 +207,7 @@ class ChromaStore:
         matrix = np.asarray(rows, dtype=np.float32) if rows else np.zeros((0, 1), np.float32)
         return spans, matrix
 
+    @_guard
     def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the n nearest chunks, nearest first."""
         count = self._chunks.count()
@@ -165,6 +221,7 @@ class ChromaStore:
 
     # Writing
 
+    @_guard
     def write_document(
         self,
         document: Document,
@@ -199,11 +256,13 @@ class ChromaStore:
         )
         self._delete_stale(document.doc_id, version)
 
+    @_guard
     def remove_document(self, doc_id: str) -> None:
         self._documents.delete(ids=[doc_id])
         self._chunks.delete(where={"doc_id": doc_id})
         self._sentences.delete(where={"doc_id": doc_id})
 
+    @_guard
     def record_corpus_hash(self, corpus_hash: str) -> None:
         meta = dict(self._chunks.metadata or {})
         meta["corpus_hash"] = corpus_hash

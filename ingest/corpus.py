@@ -18,9 +18,10 @@ from typing import Any
 
 from assistant.errors import DocumentLoadError
 from assistant.models import Document, DocumentMeta
+from assistant.settings import Settings
 from assistant.store import INDEX_FORMAT
 from ingest.cleaning import CleaningRules, clean_text
-from ingest.loaders import RawDocument, load_file
+from ingest.loaders import Budget, RawDocument, load_file
 
 METADATA_FILE = "documents.json"
 
@@ -86,9 +87,10 @@ def doc_id_of(path: Path, entry: Entry | None) -> str:
     return (entry.fields.get("doc_id") if entry else None) or slugify(path.stem)
 
 
-def build_document(path: Path, entry: Entry | None) -> Document:
-    """Load, clean and describe one file. Raises DocumentLoadError if it has no usable text."""
-    raw = load_file(path)
+def build_document(path: Path, entry: Entry | None, budget: Budget | None = None) -> Document:
+    """Load, clean and describe one file. Raises DocumentLoadError if it has no usable text
+    or is over the budget (see loaders.Budget)."""
+    raw = load_file(path, budget)
     fields = dict(entry.fields) if entry else {}
     rules = entry.rules if entry else CleaningRules()
     title = fields.get("title") or raw.found_meta.get("title") or ""
@@ -141,6 +143,11 @@ def _hash(data: bytes, fields: dict[str, Any]) -> str:
     digest.update(json.dumps(fields, sort_keys=True).encode())
     digest.update(INDEX_FORMAT.encode())
     return digest.hexdigest()
+
+
+def budget_of(settings: Settings) -> Budget:
+    """The per-file reading budget the settings allow."""
+    return Budget(max_chars=settings.max_document_chars, max_seconds=settings.max_read_seconds)
 
 
 def slugify(name: str) -> str:

@@ -22,10 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from assistant.embedding import Embedder
-from assistant.errors import DocumentLoadError
+from assistant.errors import AssistantError, DocumentLoadError
 from assistant.settings import Settings
 from assistant.store import ChromaStore, index_signature
-from ingest.corpus import METADATA_FILE, Entry, build_document, doc_id_of, find_files, read_entries
+from ingest.cleaning import CleaningRules
+from ingest.corpus import (
+    METADATA_FILE,
+    Entry,
+    budget_of,
+    build_document,
+    doc_id_of,
+    find_files,
+    read_entries,
+)
 from ingest.loaders import SUPPORTED
 from ingest.pipeline import IngestReport, Progress, run_ingest_all
 
@@ -43,6 +52,14 @@ class FileResult:
     doc_id: str | None = None
     stored_as: str | None = None
     """The file's name in the corpus folder, when it was copied there."""
+
+
+@dataclass(frozen=True)
+class _Replaced:
+    """A corpus file an upload replaced: the kept copy, and its documents.json entry."""
+
+    file: Path
+    entry: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -70,18 +87,29 @@ class Library:
         with self._lock:
             return self._ingest(progress)
 
-    def add(self, files: list[Path], progress: Progress) -> list[FileResult]:
-        """Check each file, copy the good ones into the corpus, then index them."""
+    def add(self, files: list[Path], progress: Progress, replace: bool = False) -> list[FileResult]:
+        """Check each file, copy the good ones into the corpus, then index them.
+
+        A file whose name is already in the corpus with other content is refused unless staff
+        confirm with `replace`; then its documents.json details (title, publisher, date, web
+        address, cleaning rules) are cleared, because they vouched for the earlier text, not
+        this one. They are kept beside the earlier file in corpus/.removed/."""
         with self._lock:
             staging = self.settings.index_dir / ".staging"
             staging.mkdir(parents=True, exist_ok=True)
-            # Corpus names taken by this batch -> the kept copy of the file each one replaced.
-            batch: dict[str, Path | None] = {}
-            results = [self._stage(path, staging, batch) for path in files]
-            if any(r.stored_as for r in results):
-                report = self._ingest(progress)
-                results = [self._confirm(r, report, batch) for r in results]
-            shutil.rmtree(staging, ignore_errors=True)
+            # Corpus names taken by this batch -> what each one replaced, to put back on failure.
+            batch: dict[str, _Replaced | None] = {}
+            try:
+                results = [self._stage(path, staging, batch, replace) for path in files]
+                if any(r.stored_as for r in results):
+                    try:
+                        report = self._ingest(progress)
+                    except AssistantError as exc:  # a full disk, a damaged index
+                        failed = [(r.stored_as, str(exc)) for r in results if r.stored_as]
+                        report = IngestReport(failed=failed)
+                    results = [self._confirm(r, report, batch) for r in results]
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
             return results
 
     def update_metadata(
@@ -149,7 +177,9 @@ class Library:
     def _in_corpus(self, path: Path) -> bool:
         return self.corpus.resolve() in path.resolve().parents
 
-    def _stage(self, upload: Path, staging: Path, batch: dict[str, Path | None]) -> FileResult:
+    def _stage(
+        self, upload: Path, staging: Path, batch: dict[str, _Replaced | None], replace: bool
+    ) -> FileResult:
         """Check one upload and, if it is good, move it into the corpus under a safe name."""
         shown = upload.name
         problem = self._upload_problem(upload)
@@ -157,23 +187,54 @@ class Library:
             return FileResult(shown, False, f"{shown}: {problem}")
         name = self._free_name(safe_filename(shown), batch)
         target = self.corpus / name
-        if target.exists() and target.read_bytes() == upload.read_bytes():
+        replacing = target.exists()
+        if replacing and target.read_bytes() == upload.read_bytes():
             return FileResult(shown, True, f"{shown}: already in the library, unchanged.")
+        entries = _read_json(self.corpus)
+        earlier = next((e for e in entries["documents"] if e.get("file") == name), None)
+        if replacing and not replace:
+            title = (earlier or {}).get("title") or name
+            return FileResult(
+                shown,
+                False,
+                f"{shown}: the library already has a different file of this name (“{title}”). "
+                "Nothing was changed. To replace it, tick “Replace documents that have the same "
+                "file name” and add it again.",
+            )
         staged = staging / name
         shutil.copyfile(upload, staged)
+        cleared = _cleared_entry(name, earlier) if replacing and earlier else None
+        entry = _as_entry(cleared) if cleared else read_entries(self.corpus).get(name)
         try:
-            document = build_document(staged, read_entries(self.corpus).get(name))
+            document = build_document(staged, entry, budget_of(self.settings))
         except DocumentLoadError as exc:
             return FileResult(shown, False, f"{exc} Nothing was added.")
-        replacing = target.exists()
-        batch[name] = self._keep_removed(target) if replacing else None
+        if replacing:
+            kept = self._keep_removed(target)
+            batch[name] = _Replaced(kept, earlier)
+            if cleared is not None:
+                kept.with_name(f"{kept.name}.json").write_text(
+                    json.dumps([earlier], indent=2, ensure_ascii=False), encoding="utf-8"
+                )
+                documents = entries["documents"]
+                entries["documents"] = [cleared if e is earlier else e for e in documents]
+                _write_json(self.corpus, entries)
+        else:
+            batch[name] = None
         shutil.move(staged, target)
-        verb = "replaces the earlier version" if replacing else "added"
-        message = f"{shown}: {verb} as “{document.meta.title}”."
+        if not replacing:
+            return FileResult(
+                shown, True, f"{shown}: added as “{document.meta.title}”.", document.doc_id, name
+            )
+        message = (
+            f"{shown}: replaces the earlier version as “{document.meta.title}”. Its title, "
+            "publisher, date and web address described the earlier version and were cleared: "
+            "check them under “Edit or remove a document” and save."
+        )
         return FileResult(shown, True, message, document.doc_id, stored_as=name)
 
     def _confirm(
-        self, result: FileResult, report: IngestReport, batch: dict[str, Path | None]
+        self, result: FileResult, report: IngestReport, batch: dict[str, _Replaced | None]
     ) -> FileResult:
         """The staged result, unless ingest refused the file; then the corpus is put back."""
         failed = dict(report.failed)
@@ -182,7 +243,14 @@ class Library:
         (self.corpus / result.stored_as).unlink(missing_ok=True)
         earlier = batch.get(result.stored_as)
         if earlier is not None:
-            shutil.copyfile(earlier, self.corpus / result.stored_as)
+            shutil.copyfile(earlier.file, self.corpus / result.stored_as)
+            if earlier.entry is not None:
+                entries = _read_json(self.corpus)
+                entries["documents"] = [
+                    earlier.entry if e.get("file") == result.stored_as else e
+                    for e in entries["documents"]
+                ]
+                _write_json(self.corpus, entries)
         return FileResult(result.name, False, f"{failed[result.stored_as]} Nothing was added.")
 
     def _keep_removed(self, path: Path) -> Path:
@@ -209,7 +277,7 @@ class Library:
             )
         return ""
 
-    def _free_name(self, name: str, batch: dict[str, Path | None]) -> str:
+    def _free_name(self, name: str, batch: dict[str, _Replaced | None]) -> str:
         """`name`, or `name-2`, `name-3`... when its document id belongs to another file,
         or another file of this batch already took the name."""
         taken = self._ids_by_file()
@@ -281,6 +349,19 @@ def _write_json(folder: Path, data: dict[str, Any]) -> None:
     partial = folder / f".{METADATA_FILE}.part"
     partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(partial, path)
+
+
+def _cleared_entry(file_name: str, earlier: dict[str, Any]) -> dict[str, Any]:
+    """The entry of a replaced file: only its name and document id (so links keep working);
+    title, publisher, date, web address and cleaning rules are for staff to check again."""
+    entry = {"file": file_name}
+    if earlier.get("doc_id"):
+        entry["doc_id"] = earlier["doc_id"]
+    return entry
+
+
+def _as_entry(fields: dict[str, Any]) -> Entry:
+    return Entry(fields=fields, rules=CleaningRules())
 
 
 def _entry(entries: dict[str, Any], file_name: str, doc_id: str) -> dict[str, Any]:

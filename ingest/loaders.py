@@ -8,9 +8,12 @@ and what to do. Cleaning and chunking happen elsewhere.
 
 from __future__ import annotations
 
+import codecs
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +23,38 @@ SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf")
 
 
 @dataclass(frozen=True)
+class Budget:
+    """What reading one file may cost: a damaged or hostile file is refused by name instead of
+    holding the library for hours (a 1.5 MB PDF can unpack to 1.5 GB)."""
+
+    max_chars: int = 1_000_000
+    max_seconds: float = 60.0
+    max_unpacked_bytes: int = 100_000_000
+    """Page content of a PDF, after decompression, all pages together."""
+
+    def check_length(self, path: Path, length: int) -> None:
+        if length > self.max_chars:
+            raise DocumentLoadError(
+                f"{path.name}: the text is {length:,} characters long and one document may "
+                f"have at most {self.max_chars:,}. Split it into smaller files."
+            )
+
+
+@dataclass(frozen=True)
 class RawDocument:
     pages: list[str]
     found_meta: dict[str, str] = field(default_factory=dict)
     """Metadata the file states about itself (title, author, language)."""
 
 
-def load_file(path: Path) -> RawDocument:
+def load_file(path: Path, budget: Budget | None = None) -> RawDocument:
+    budget = budget or Budget()
+    raw = _load(path, budget)
+    budget.check_length(path, sum(len(page) for page in raw.pages))
+    return raw
+
+
+def _load(path: Path, budget: Budget) -> RawDocument:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise DocumentLoadError(
@@ -37,8 +65,10 @@ def load_file(path: Path) -> RawDocument:
     if not data.strip():
         raise DocumentLoadError(f"{path.name}: the file is empty.")
     if suffix == ".pdf":
-        return _load_pdf(path, data)
+        return _load_pdf(path, data, budget)
     text = _decode(path, data)
+    if suffix not in (".html", ".htm"):
+        budget.check_length(path, len(text))  # before any parsing of it
     if suffix in (".html", ".htm"):
         return _load_html(text)
     if suffix == ".md":
@@ -46,7 +76,25 @@ def load_file(path: Path) -> RawDocument:
     return RawDocument(pages=[text])
 
 
+_BOMS = (
+    # UTF-32 first: its little-endian mark starts with UTF-16's.
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def _decode(path: Path, data: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DocumentLoadError(
+                    f"{path.name}: the text says it is {encoding.upper()} but is not "
+                    f"(unreadable byte at position {exc.start}). Re-save it with UTF-8 encoding."
+                ) from exc
     if b"\x00" in data[:8192]:
         raise DocumentLoadError(
             f"{path.name}: this looks like a binary file, not text. "
@@ -61,11 +109,11 @@ def _decode(path: Path, data: bytes) -> str:
         ) from exc
 
 
-def _load_pdf(path: Path, data: bytes) -> RawDocument:
+def _load_pdf(path: Path, data: bytes, budget: Budget) -> RawDocument:
     import io
 
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -73,11 +121,15 @@ def _load_pdf(path: Path, data: bytes) -> RawDocument:
             raise DocumentLoadError(
                 f"{path.name}: the PDF is password-protected. Save an unprotected copy and add that."
             )
-        pages = [page.extract_text() or "" for page in reader.pages]
+        # No single page stream may unpack to more than the whole file's budget allows.
+        with apply_configuration(zlib_maximum_output_length=budget.max_unpacked_bytes // 10):
+            pages = _pdf_pages(path, reader, budget)
         info: Mapping[str, Any] = reader.metadata or {}
     except DocumentLoadError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except LimitReachedError as exc:
+        raise _unpacks_too_much(path, budget) from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise DocumentLoadError(
             f"{path.name}: the PDF is damaged or not a PDF ({exc}). "
             "Open it in a PDF viewer and save it again, or export a fresh copy."
@@ -91,34 +143,114 @@ def _load_pdf(path: Path, data: bytes) -> RawDocument:
     return RawDocument(pages=pages, found_meta={k: v for k, v in found.items() if v.strip()})
 
 
-_BLOCK_TAGS = "p div section article li h1 h2 h3 h4 h5 h6 tr br ul ol table blockquote".split()
-_FURNITURE_TAGS = "script style noscript nav header footer aside form button svg iframe".split()
+def _pdf_pages(path: Path, reader: Any, budget: Budget) -> list[str]:
+    """The text of each page, within the budget: first the size of all page content once
+    unpacked (cheap, before any parsing), then the time and length of the text."""
+    unpacked = 0
+    for page in reader.pages:
+        contents = page.get_contents()
+        unpacked += len(contents.get_data()) if contents is not None else 0
+        if unpacked > budget.max_unpacked_bytes:
+            raise _unpacks_too_much(path, budget)
+    started = time.monotonic()
+    pages: list[str] = []
+    for number, page in enumerate(reader.pages, start=1):
+        if time.monotonic() - started > budget.max_seconds:
+            raise DocumentLoadError(
+                f"{path.name}: reading the PDF took more than {budget.max_seconds:g} s and "
+                f"stopped at page {number} of {len(reader.pages)}. Export a fresh copy of the "
+                "PDF, or split it."
+            )
+        pages.append(page.extract_text() or "")
+        budget.check_length(path, sum(len(p) for p in pages))
+    return pages
+
+
+def _unpacks_too_much(path: Path, budget: Budget) -> DocumentLoadError:
+    return DocumentLoadError(
+        f"{path.name}: the PDF's pages unpack to more than {budget.max_unpacked_bytes // 1_000_000}"
+        " MB (a damaged file, or one made to exhaust memory). Nothing of it was read. Export a "
+        "fresh copy of the PDF."
+    )
+
+
+_BLOCK_TAGS = frozenset(
+    "p div section article li h1 h2 h3 h4 h5 h6 tr br ul ol table blockquote".split()
+)
+_FURNITURE_TAGS = frozenset(
+    "script style noscript nav header footer aside form button svg iframe".split()
+)
 
 
 def _load_html(text: str) -> RawDocument:
-    from bs4 import BeautifulSoup
+    """The words of a page, a line break around every block, furniture (scripts, menus,
+    forms) left out. One pass over the markup, never a tree that is edited: inserting line
+    breaks into a parsed tree costs a scan of the siblings per insertion, which made a flat
+    page with 16,000 <br> take minutes, and deep nesting is no deeper here than flat."""
+    reader = _HtmlText()
+    reader.feed(text)
+    reader.close()
+    parts = reader.body if reader.seen_body else reader.everything
+    lines = [" ".join(line.split()) for line in "".join(parts).split("\n")]
+    return RawDocument(pages=["\n".join(lines)], found_meta=reader.found)
 
-    soup = BeautifulSoup(text, "html.parser")
-    found = {}
-    if soup.title and soup.title.string:
-        found["title"] = soup.title.string.strip()
-    if soup.html and soup.html.get("lang"):
-        found["language"] = str(soup.html.get("lang")).split("-")[0].lower()
-    author = soup.find("meta", attrs={"name": "author"})
-    if author and author.get("content"):
-        found["author"] = str(author.get("content"))
-    for tag in soup(_FURNITURE_TAGS):
-        tag.decompose()
-    if soup.title:
-        soup.title.decompose()
-    for tag in soup.find_all("li"):
-        tag.insert(0, "• ")
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    body = soup.body or soup
-    lines = [" ".join(line.split()) for line in body.get_text().split("\n")]
-    return RawDocument(pages=["\n".join(lines)], found_meta=found)
+
+class _HtmlText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.everything: list[str] = []
+        self.body: list[str] = []
+        self.found: dict[str, str] = {}
+        self.seen_body = self._in_body = self._in_title = False
+        self._skipping = 0
+        """How many furniture elements the parser is inside."""
+        self._title: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "html" and values.get("lang"):
+            self.found.setdefault("language", values["lang"].split("-")[0].lower())
+        elif tag == "meta" and values.get("name") == "author" and values.get("content"):
+            self.found.setdefault("author", values["content"])
+        elif tag == "body":
+            self.seen_body = self._in_body = True
+        elif tag == "title":
+            self._in_title = True
+        if tag in _FURNITURE_TAGS:
+            self._skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self._emit("\n\n" if tag == "br" else "\n• " if tag == "li" else "\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag != "br":
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _FURNITURE_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag == "title" and self._in_title:
+            self._in_title = False
+            title = "".join(self._title).strip()
+            if title:
+                self.found.setdefault("title", title)
+        elif tag == "body":
+            self._in_body = False
+        elif tag in _BLOCK_TAGS and tag != "br":
+            self._emit("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self._title.append(data)
+        else:
+            self._emit(data)
+
+    def _emit(self, text: str) -> None:
+        if self._skipping or self._in_title:
+            return
+        self.everything.append(text)
+        if self._in_body:
+            self.body.append(text)
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")

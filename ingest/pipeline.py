@@ -8,7 +8,10 @@ if any, stays in the index.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -19,9 +22,16 @@ from assistant.embedding import Embedder
 from assistant.errors import DocumentLoadError, IndexMismatchError
 from assistant.models import Document
 from assistant.settings import Settings
-from assistant.store import ChromaStore, index_signature
+from assistant.store import ChromaStore, forget_open_stores, index_signature
 from ingest.chunking import chunk_document
-from ingest.corpus import Entry, build_document, find_files, identify, read_entries
+from ingest.corpus import (
+    Entry,
+    budget_of,
+    build_document,
+    find_files,
+    identify,
+    read_entries,
+)
 
 Progress = Callable[[str], None]
 
@@ -68,13 +78,59 @@ def run_ingest_all(
     progress: Progress = _stderr,
 ) -> list[IngestReport]:
     """Index the files into the main index and, when one is configured, into the multilingual
-    index for questions not in English (same files, another model): one report for each."""
-    reports = [run_ingest(paths, settings, lambda: make_embedder(settings), reset, progress)]
+    index for questions not in English (same files, another model): one report for each.
+
+    With `reset`, both are built from nothing in a folder beside the index and swapped in at
+    the end, so a run that is killed on the way leaves the previous index whole (and a
+    damaged index can always be replaced this way)."""
+    recover_index(settings.index_dir)
+    if not reset:
+        return _ingest_each(paths, settings, make_embedder, progress)
+    fresh = settings.index_dir.with_name(f"{settings.index_dir.name}{_BUILDING}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    built = dataclasses.replace(settings, index_dir=fresh)
+    reports = _ingest_each(paths, built, make_embedder, progress)
+    _swap_in(fresh, settings.index_dir)
+    return reports
+
+
+def _ingest_each(
+    paths: list[Path],
+    settings: Settings,
+    make_embedder: Callable[[Settings], Embedder],
+    progress: Progress,
+) -> list[IngestReport]:
+    reports = [run_ingest(paths, settings, lambda: make_embedder(settings), False, progress)]
     second = settings.translated()
     if second is not None:
         progress(f"Multilingual index ({second.embedder}) for other languages:")
-        reports.append(run_ingest(paths, second, lambda: make_embedder(second), reset, progress))
+        reports.append(run_ingest(paths, second, lambda: make_embedder(second), False, progress))
     return reports
+
+
+_BUILDING = ".new"
+_REPLACED = ".old"
+
+
+def _swap_in(fresh: Path, index_dir: Path) -> None:
+    """Put the folder `fresh` in the place of `index_dir`: two renames, and the previous
+    index deleted only once the new one is in place."""
+    old = index_dir.with_name(f"{index_dir.name}{_REPLACED}")
+    shutil.rmtree(old, ignore_errors=True)
+    if index_dir.exists():
+        os.rename(index_dir, old)
+    os.rename(fresh, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    forget_open_stores()
+
+
+def recover_index(index_dir: Path) -> None:
+    """Finish what a run killed in the middle of `_swap_in` left: the previous index back in
+    its place if the new one never got there, else the previous one deleted."""
+    old = index_dir.with_name(f"{index_dir.name}{_REPLACED}")
+    if old.exists() and not index_dir.exists():
+        os.rename(old, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def run_ingest(
@@ -92,16 +148,19 @@ def run_ingest(
     files = find_files(paths)
     claimed: dict[str, Path] = {}
     entries: dict[Path, dict[str, Entry]] = {}
+    refused: set[str] = set()
     for number, path in enumerate(files, start=1):
         try:
+            _refuse_outside_link(path, paths, refused)
             entry = _entry_for(path, entries)
             doc_id, content_hash = identify(path, entry)
             _claim(claimed, doc_id, path)
             old = indexed.get(doc_id)
+            _refuse_taken_id(doc_id, path, old)
             if old is not None and old.content_hash == content_hash:
                 report.unchanged.append(doc_id)
                 continue
-            document = build_document(path, entry)
+            document = build_document(path, entry, budget_of(settings))
         except (DocumentLoadError, OSError) as exc:
             report.failed.append((path.name, _reason(path, exc)))
             progress(f"[{number}/{len(files)}] skipped {_reason(path, exc)}")
@@ -111,7 +170,7 @@ def run_ingest(
         report.chunks_embedded += count
         (report.updated if old is not None else report.added).append(doc_id)
         progress(f"[{number}/{len(files)}] {doc_id}: {count} chunks indexed")
-    report.removed = _remove_missing(store, indexed, paths, progress)
+    report.removed = _remove_missing(store, indexed, paths, refused, progress)
     current = store.documents()
     store.record_corpus_hash(_corpus_hash(current))
     report.documents_in_index = len(current)
@@ -148,6 +207,34 @@ def _claim(claimed: dict[str, Path], doc_id: str, path: Path) -> None:
     claimed[doc_id] = path
 
 
+def _refuse_outside_link(path: Path, roots: list[Path], refused: set[str]) -> None:
+    """A file found in a folder that is a link to somewhere outside that folder (say
+    corpus/passwd.txt -> /etc/passwd) is not read: whatever it points at is not a document
+    somebody put in the library. A file named on the command line is taken as given."""
+    for root in roots:
+        if root != path and root in path.parents:
+            folder = root.resolve()
+            if folder not in path.resolve().parents:
+                refused.add(str(path))
+                raise DocumentLoadError(
+                    f"{path.name}: it is a link to a file outside {root}/. Links out of the "
+                    "folder are not followed; copy the file into the folder if it belongs there."
+                )
+
+
+def _refuse_taken_id(doc_id: str, path: Path, old: Document | None) -> None:
+    """Another existing file already holds this id in the index (corpus/x.txt and other/x.txt
+    both make `x`): indexing this one would silently replace that document."""
+    if old is None or not old.source_path:
+        return
+    holder = Path(old.source_path)
+    if holder.resolve() != path.resolve() and holder.exists():
+        raise DocumentLoadError(
+            f"{path}: its document id '{doc_id}' is already used by {holder}. Rename the file, "
+            "or give it its own doc_id in a documents.json beside it."
+        )
+
+
 def _reason(path: Path, exc: Exception) -> str:
     return (
         str(exc)
@@ -168,18 +255,24 @@ def _index_document(
 
 
 def _remove_missing(
-    store: ChromaStore, indexed: dict[str, Document], paths: list[Path], progress: Progress
+    store: ChromaStore,
+    indexed: dict[str, Document],
+    paths: list[Path],
+    refused: set[str],
+    progress: Progress,
 ) -> list[str]:
-    """Drop documents whose file was under a given path and no longer exists."""
+    """Drop documents whose file was under a given path and no longer exists, or is now
+    refused as a link out of the folder."""
     roots = [p.resolve() for p in paths]
     removed = []
     for doc_id, document in indexed.items():
         source = Path(document.source_path).resolve()
         inside = any(source == root or root in source.parents for root in roots)
-        if inside and not source.exists():
+        if document.source_path in refused or (inside and not source.exists()):
             store.remove_document(doc_id)
             removed.append(doc_id)
-            progress(f"removed {doc_id} ({document.source_path} no longer exists)")
+            why = "was refused" if document.source_path in refused else "no longer exists"
+            progress(f"removed {doc_id} ({document.source_path} {why})")
     return removed
 
 

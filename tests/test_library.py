@@ -250,26 +250,61 @@ def test_identical_upload_is_unchanged(setup):
     assert setup.indexed() == indexed
 
 
-def test_changed_upload_replaces_the_file_of_the_same_name(setup):
-    old = (CORPUS / OT_FILE).read_text(encoding="utf-8")
-    new = old.replace("Coverage for OT services varies by plan.", "Coverage was rewritten.")
-    assert new != old
-    assert setup.add(setup.upload(OT_FILE, new)) == [
-        FileResult(
-            OT_FILE,
-            True,
-            f"{OT_FILE}: replaces the earlier version as “Occupational therapy & MS”.",
-            OT_ID,
-            stored_as=OT_FILE,
-        )
-    ]
-    assert (setup.corpus / OT_FILE).read_text(encoding="utf-8") == new
-    [kept] = (setup.corpus / ".removed").glob(f"*-{OT_FILE}")
-    assert kept.read_text(encoding="utf-8") == old  # the replaced version is kept
+def test_upload_with_an_existing_name_is_refused_unless_staff_confirm(setup):
+    before = setup.corpus_state()
     indexed = setup.indexed()
-    assert sorted(indexed) == [OT_ID, NMSS_ID]
-    assert "Coverage was rewritten." in indexed[OT_ID].text
-    assert indexed[OT_ID].meta.publisher == "Above MS (Biogen)"  # documents.json still applies
+    new = "Anyone can write this text and have it quoted as the National MS Society says.\n"
+    [result] = setup.add(setup.upload(NMSS_FILE, new))
+    assert result == FileResult(
+        NMSS_FILE,
+        False,
+        f"{NMSS_FILE}: the library already has a different file of this name "
+        "(“Rehabilitation in MS”). Nothing was changed. To replace it, tick “Replace documents "
+        "that have the same file name” and add it again.",
+    )
+    assert setup.corpus_state() == before
+    assert setup.indexed() == indexed
+
+
+def test_changed_upload_replaces_the_file_only_when_confirmed_and_clears_its_details(setup):
+    old = (CORPUS / NMSS_FILE).read_text(encoding="utf-8")
+    new = "Anyone can write this text and have it quoted as the National MS Society says.\n"
+    old_entry = _entries(setup.corpus)[NMSS_FILE]
+    [result] = setup.library.add([setup.upload(NMSS_FILE, new)], setup.messages.append, True)
+    assert result == FileResult(
+        NMSS_FILE,
+        True,
+        f"{NMSS_FILE}: replaces the earlier version as “Anyone can write this text and have it "
+        "quoted as the National MS Society says.”. Its title, publisher, date and web address "
+        "described the earlier version and were cleared: check them under “Edit or remove a "
+        "document” and save.",
+        NMSS_ID,
+        stored_as=NMSS_FILE,
+    )
+    assert (setup.corpus / NMSS_FILE).read_text(encoding="utf-8") == new
+    [kept] = (setup.corpus / REMOVED_FOLDER).glob(f"*-{NMSS_FILE}")
+    assert kept.read_text(encoding="utf-8") == old  # the replaced version is kept
+    [kept_entry] = json.loads(kept.with_name(f"{kept.name}.json").read_text(encoding="utf-8"))
+    assert kept_entry == old_entry  # and so are its details
+    entry = _entries(setup.corpus)[NMSS_FILE]
+    assert (entry["doc_id"], entry.get("title"), entry.get("publisher")) == (NMSS_ID, None, None)
+    document = setup.indexed()[NMSS_ID]
+    assert "Anyone can write this text" in document.text
+    assert document.meta.publisher is None  # no trusted publisher for an unchecked text
+    assert document.meta.updated is None
+    assert document.meta.title != "Rehabilitation in MS"
+
+
+def test_confirmed_replacement_that_cannot_be_read_puts_everything_back(setup):
+    before = setup.corpus_state()
+    indexed = setup.indexed()
+    [result] = setup.library.add(
+        [setup.upload(NMSS_FILE, b"\x00\x01 binary")], setup.messages.append, True
+    )
+    assert result.ok is False
+    assert setup.corpus_state()[1] == before[1]  # documents.json as it was
+    assert (setup.corpus / NMSS_FILE).read_bytes() == (CORPUS / NMSS_FILE).read_bytes()
+    assert setup.indexed() == indexed
 
 
 def test_upload_whose_id_is_taken_by_another_file_gets_a_new_name(setup):
@@ -507,3 +542,23 @@ def test_reindex_with_nothing_changed(setup):
     assert (report.added, report.updated, report.removed, report.failed) == ([], [], [], [])
     assert report.chunks_embedded == 0
     assert report.documents_in_index == 2
+
+
+def test_upload_when_the_disk_is_full_is_refused_with_the_reason_and_changes_nothing(
+    setup, monkeypatch
+):
+    import errno
+
+    before = setup.corpus_state()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ChromaStore, "_add", full)
+    [result] = setup.add(setup.upload("fatigue.txt", FATIGUE))
+    assert result.ok is False
+    assert result.message.startswith(f"The disk that holds {setup.settings.index_dir}/ is full")
+    assert result.message.endswith("Nothing was added.")
+    assert setup.corpus_state() == before
+    monkeypatch.undo()
+    assert sorted(setup.indexed()) == [OT_ID, NMSS_ID]
