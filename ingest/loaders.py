@@ -1,7 +1,10 @@
 """Read a file into raw text pages: .txt, .md, .html/.htm and .pdf (with page numbers).
 
 A loader returns the text as the file says it, split into pages (one page for anything
-but PDF), plus whatever metadata the file itself carries (HTML <title>, PDF info).
+but PDF), plus whatever metadata the file itself carries (HTML <title>, PDF info). A PDF's
+text is read as people read it (ingest/pdftext.py: whole paragraphs, columns in order, no
+running headers or footers), and its title is its first heading when the PDF's own title
+is a file name ("Microsoft Word - x.docx").
 Anything that cannot be read raises `DocumentLoadError` with the file name, the reason
 and what to do. Cleaning and chunking happen elsewhere.
 """
@@ -67,28 +70,35 @@ def _load_pdf(path: Path, data: bytes) -> RawDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    from ingest.pdftext import looks_like_file_name, read_pdf_text
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentLoadError(
                 f"{path.name}: the PDF is password-protected. Save an unprotected copy and add that."
             )
-        pages = [page.extract_text() or "" for page in reader.pages]
         info: Mapping[str, Any] = reader.metadata or {}
+        read = read_pdf_text(data)
     except DocumentLoadError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except Exception as exc:  # pdfminer raises many kinds of error on a damaged file
+        if not isinstance(exc, PdfReadError | ValueError | KeyError | TypeError | OSError):
+            exc = PdfReadError(str(exc) or type(exc).__name__)
         raise DocumentLoadError(
             f"{path.name}: the PDF is damaged or not a PDF ({exc}). "
             "Open it in a PDF viewer and save it again, or export a fresh copy."
         ) from exc
-    if not any(page.strip() for page in pages):
+    if not any(page.strip() for page in read.pages):
         raise DocumentLoadError(
             f"{path.name}: the PDF has no text layer (probably scanned images). "
             "Run it through OCR first, then add the result."
         )
-    found = {"title": str(info.get("/Title") or ""), "author": str(info.get("/Author") or "")}
-    return RawDocument(pages=pages, found_meta={k: v for k, v in found.items() if v.strip()})
+    title = str(info.get("/Title") or "").strip()
+    if looks_like_file_name(title):
+        title = read.first_heading
+    found = {"title": title, "author": str(info.get("/Author") or "")}
+    return RawDocument(pages=read.pages, found_meta={k: v for k, v in found.items() if v.strip()})
 
 
 _BLOCK_TAGS = "p div section article li h1 h2 h3 h4 h5 h6 tr br ul ol table blockquote".split()
