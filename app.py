@@ -255,6 +255,7 @@ def _ask_tab(services: Services) -> None:
                     elem_id="answer-text",
                 )
                 copy = gr.Button(t("copy_answer"), elem_id="copy-answer")
+                copied = gr.Markdown(t("copied"), visible=False, elem_id="copied")
 
     def respond(text: str, chat: list[dict[str, Any]], known: dict[int, Answer]) -> Iterator[Any]:
         if not (text or "").strip():
@@ -282,7 +283,7 @@ def _ask_tab(services: Services) -> None:
             chat,
             render.sources_html(answer, services.assistant.documents)
             or render.sources_empty(answer.language),
-            answer_as_text(answer),
+            answer_as_text(answer, services.assistant.documents),
             gr.update(value=urgent, visible=bool(urgent)),
             known,
             render.announcement(answer),
@@ -355,7 +356,8 @@ def _ask_tab(services: Services) -> None:
         None,
         js="(text) => { navigator.clipboard.writeText(text || ''); return []; }",
         api_visibility="private",
-    )
+    ).then(lambda: gr.update(visible=True), None, copied, api_visibility="private")
+    copy_text.change(lambda: gr.update(visible=False), None, copied, api_visibility="private")
 
 
 def _find_tab(services: Services) -> None:

@@ -145,10 +145,14 @@ def test_copy_answer_with_references(page):
     ask(page, "Does insurance cover occupational therapy?")
     page.locator("#sources mark").first.wait_for()
     page.get_by_role("button", name="Copy answer with references").click()
+    page.locator("#copied", has_text="Copied").wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert "Coverage for OT services varies by plan." in copied
-    assert "Sources:\n[1]" in copied
-    assert "Occupational therapy & MS, Above MS (Biogen)" in copied
+    assert "\nReferences\n[1] " in copied
+    assert "Occupational therapy & MS. Above MS (Biogen)." in copied
+    assert copied.rstrip().endswith("about your own situation.")
+    for chat_only in ("The documents say", "more than three years ago", "not stated"):
+        assert chat_only not in copied
 
 
 def test_thumbs_down_with_comment_is_stored_locally(page, app_server):
