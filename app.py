@@ -28,7 +28,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import gradio as gr
 
 from assistant.build import build_assistant, build_embedder
-from assistant.contract import ask_json, find_json
+from assistant.contract import ask_json, find_json, find_matches
 from assistant.core import Assistant
 from assistant.embedding import Embedder
 from assistant.errors import AssistantError
@@ -367,9 +367,8 @@ def _find_tab(services: Services) -> None:
     found = gr.HTML(elem_id="find-results")
 
     def show_matches(text: str) -> str:
-        language = services.assistant.language_of(text or "")
-        matches = services.assistant.find(text or "", language=language)
-        return render.find_html(text or "", matches, services.assistant.documents, language)
+        matches, close, language = find_matches(services.assistant, text or "")
+        return render.find_html(text or "", matches, services.assistant.documents, language, close)
 
     pasted.submit(show_matches, pasted, found, api_visibility="private")
     go.click(show_matches, pasted, found, api_visibility="private")

@@ -170,6 +170,8 @@ class Match:
     section: str = ""
     page: int | None = None
     exact: bool = False
+    paragraph: int | None = None
+    """1-based paragraph (non-empty line) number, on its page for PDFs."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

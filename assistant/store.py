@@ -29,7 +29,7 @@ from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.settings import Settings
 
-INDEX_FORMAT = "v1"
+INDEX_FORMAT = "v2"
 """Bump when cleaning or chunking changes what an index contains."""
 
 
