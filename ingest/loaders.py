@@ -68,7 +68,6 @@ def _load_pdf(path: Path, data: bytes) -> RawDocument:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     from ingest.pdftext import looks_like_file_name, read_pdf_text
 
@@ -82,11 +81,9 @@ def _load_pdf(path: Path, data: bytes) -> RawDocument:
         read = read_pdf_text(data)
     except DocumentLoadError:
         raise
-    except Exception as exc:  # pdfminer raises many kinds of error on a damaged file
-        if not isinstance(exc, PdfReadError | ValueError | KeyError | TypeError | OSError):
-            exc = PdfReadError(str(exc) or type(exc).__name__)
+    except Exception as exc:  # pypdf and pdfminer raise many kinds of error on a damaged file
         raise DocumentLoadError(
-            f"{path.name}: the PDF is damaged or not a PDF ({exc}). "
+            f"{path.name}: the PDF is damaged or not a PDF ({exc or type(exc).__name__}). "
             "Open it in a PDF viewer and save it again, or export a fresh copy."
         ) from exc
     if not any(page.strip() for page in read.pages):

@@ -31,7 +31,9 @@ from dataclasses import dataclass
 
 _BULLETS = "•●▪◦‣∙·–-*\uf0b7\uf0a7\uf076\uf0d8"
 _MARKER = re.compile(rf"^([{re.escape(_BULLETS)}]|\(?\d{{1,2}}[.)]|\(?[a-z][.)])\s")
-_PAGE_NUMBER = re.compile(r"(page|seite|página|pagina)?\s*#+\s*((of|/|von|de)\s*#+)?", re.I)
+_PAGE_NUMBER = re.compile(
+    r"[-–—|\s]*(page|p\.|seite|página|pagina)?\s*#+\s*((of|/|von|de)\s*#+)?[-–—|\s]*", re.I
+)
 _SENTENCE_END = re.compile(r"[.!?:;][\"”’')]?$")
 _FILE_NAME_TITLE = re.compile(
     r"(?i)^(microsoft\s+\w+\s+-\s+.*|untitled.*|document\d*|.*\.(docx?|odt|rtf|pdf|pptx?|indd|txt|pages))$"
