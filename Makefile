@@ -4,6 +4,8 @@ STAMP   := .venv/.installed
 # The browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
 CHROMIUM := /usr/bin/chromium
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# LibreOffice makes part of the PDF test corpus (tests/pdf_corpus.py) at test time.
+SOFFICE := /usr/bin/soffice
 # axe-core, injected into the app's pages by the accessibility tests (pinned in package-lock.json).
 AXE     := node_modules/axe-core/axe.min.js
 export HF_HUB_OFFLINE := 1
@@ -27,6 +29,10 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+$(SOFFICE):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui
+
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(AXE)
@@ -37,10 +43,10 @@ ingest: install
 run: ingest
 	$(PY) app.py
 
-test: install $(CHROMIUM) $(AXE)
+test: install $(CHROMIUM) $(SOFFICE) $(AXE)
 	$(PY) -m pytest
 
-test-fast: install
+test-fast: install $(SOFFICE)
 	$(PY) -m pytest -m "not real"
 
 lint: install

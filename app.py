@@ -28,7 +28,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import gradio as gr
 
 from assistant.build import build_assistant, build_embedder
-from assistant.contract import ask_json, find_json
+from assistant.contract import ask_json, find_json, find_matches
 from assistant.core import Assistant
 from assistant.embedding import Embedder
 from assistant.errors import AssistantError
@@ -270,6 +270,7 @@ def _ask_tab(services: Services) -> None:
                     elem_id="answer-text",
                 )
                 copy = gr.Button(t("copy_answer"), elem_id="copy-answer")
+                copied = gr.Markdown(t("copied"), visible=False, elem_id="copied")
 
     def respond(text: str, chat: list[dict[str, Any]], known: dict[int, Answer]) -> Iterator[Any]:
         if not (text or "").strip():
@@ -299,7 +300,7 @@ def _ask_tab(services: Services) -> None:
             chat,
             render.sources_html(answer, services.assistant.documents)
             or render.sources_empty(answer.language),
-            answer_as_text(answer),
+            answer_as_text(answer, services.assistant.documents),
             gr.update(value=urgent, visible=bool(urgent)),
             known,
             render.announcement(answer),
@@ -372,7 +373,8 @@ def _ask_tab(services: Services) -> None:
         None,
         js="(text) => { navigator.clipboard.writeText(text || ''); return []; }",
         api_visibility="private",
-    )
+    ).then(lambda: gr.update(visible=True), None, copied, api_visibility="private")
+    copy_text.change(lambda: gr.update(visible=False), None, copied, api_visibility="private")
 
 
 def _find_tab(services: Services) -> None:
@@ -382,9 +384,8 @@ def _find_tab(services: Services) -> None:
     found = gr.HTML(elem_id="find-results")
 
     def show_matches(text: str) -> str:
-        language = services.assistant.language_of(text or "")
-        matches = services.assistant.find(text or "", language=language)
-        return render.find_html(text or "", matches, services.assistant.documents, language)
+        matches, close, language = find_matches(services.assistant, text or "")
+        return render.find_html(text or "", matches, services.assistant.documents, language, close)
 
     pasted.submit(show_matches, pasted, found, api_visibility="private")
     go.click(show_matches, pasted, found, api_visibility="private")

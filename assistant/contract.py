@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.core import Assistant
-from assistant.models import Answer, Turn
+from assistant.finder import CALIBRATION_POOL, is_close_match
+from assistant.models import Answer, Match, Turn
 
 
 def history_problem(history: Any) -> str:
@@ -40,8 +41,19 @@ def ask_json(assistant: Assistant, question: Any, history: Any = None) -> dict[s
     return assistant.ask(text, turns_from(history)).to_json()
 
 
+def find_matches(assistant: Assistant, text: str, k: int = 5) -> tuple[list[Match], bool, str]:
+    """(the `k` best matches, whether the best is a close match, the text's language)."""
+    language = assistant.language_of(text) if text.strip() else "en"
+    ranked = assistant.find(text, k=max(k, CALIBRATION_POOL), language=language)
+    return ranked[:k], is_close_match(ranked, language), language
+
+
 def find_json(assistant: Assistant, given: Any) -> dict[str, Any]:
     text = given if isinstance(given, str) else ""
-    language = assistant.language_of(text) if text.strip() else "en"
-    matches = assistant.find(text, language=language)
-    return {"text": text, "language": language, "matches": [m.to_json() for m in matches]}
+    matches, close, language = find_matches(assistant, text)
+    return {
+        "text": text,
+        "language": language,
+        "close_match": close,
+        "matches": [m.to_json() for m in matches],
+    }

@@ -187,6 +187,8 @@ class Match:
     exact: bool = False
     verified: bool = True
     """False when the document is marked unverified (never quoted in answers)."""
+    paragraph: int | None = None
+    """1-based paragraph (non-empty line) number, on its page for PDFs."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

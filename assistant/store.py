@@ -32,10 +32,11 @@ from assistant.errors import IndexDamagedError, IndexMismatchError, IndexMissing
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.settings import Settings
 
-INDEX_FORMAT = "v3"
+INDEX_FORMAT = "v4"
 """Bump when cleaning, chunking or the stored metadata change what an index contains.
-v3: chunks record their lines (`blocks`) for answer units; "People also ask" snippets
-dropped by cleaning; documents carry source_note and verified."""
+v4: chunks record their lines (`blocks`) for answer units; "People also ask" snippets
+dropped by cleaning; documents carry source_note and verified; PDF text read by layout and
+headings no longer end in a dash or colon."""
 
 
 def index_signature(settings: Settings) -> dict[str, str | int]:

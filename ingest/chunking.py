@@ -24,6 +24,7 @@ CHUNKER_VERSION = "structure-v1"
 
 _BULLET = re.compile(r"^(•|-|\*|–|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!;,\"”’')]$")
+_ENDS_OPEN = re.compile(r"[—–\-:]$")
 _FINITE_VERB = re.compile(
     r"\b(can|will|may|might|should|must|is|are|was|were|has|have|helps?|reduces?|improves?)\b",
     re.IGNORECASE,
@@ -129,11 +130,12 @@ def _kind(text: str, has_next: bool) -> str:
 
 
 def _looks_like_heading(text: str) -> bool:
-    """Short lines without closing punctuation; questions count (FAQ headings)."""
+    """Short lines without closing punctuation; questions count (FAQ headings). A line that
+    ends open (a dash: a photo caption with its credit; a colon: a list's lead-in) is not."""
     words = text.split()
     if text.endswith("?"):
         return len(text) <= 120
-    if len(text) > 90 or _SENTENCE_END.search(text):
+    if len(text) > 90 or _SENTENCE_END.search(text) or _ENDS_OPEN.search(text):
         return False
     capitalised = sum(w[:1].isupper() for w in words) / len(words)
     if capitalised >= 0.6:

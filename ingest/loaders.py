@@ -1,7 +1,10 @@
 """Read a file into raw text pages: .txt, .md, .html/.htm and .pdf (with page numbers).
 
 A loader returns the text as the file says it, split into pages (one page for anything
-but PDF), plus whatever metadata the file itself carries (HTML <title>, PDF info).
+but PDF), plus whatever metadata the file itself carries (HTML <title>, PDF info). A PDF's
+text is read as people read it (ingest/pdftext.py: whole paragraphs, columns in order, no
+running headers or footers), and its title is its first heading when the PDF's own title
+is a file name ("Microsoft Word - x.docx").
 Anything that cannot be read raises `DocumentLoadError` with the file name, the reason
 and what to do. Cleaning and chunking happen elsewhere.
 """
@@ -113,7 +116,9 @@ def _load_pdf(path: Path, data: bytes, budget: Budget) -> RawDocument:
     import io
 
     from pypdf import PdfReader, apply_configuration
-    from pypdf.errors import LimitReachedError, PdfReadError
+    from pypdf.errors import LimitReachedError
+
+    from ingest.pdftext import looks_like_file_name, read_pdf_text
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -123,47 +128,46 @@ def _load_pdf(path: Path, data: bytes, budget: Budget) -> RawDocument:
             )
         # No single page stream may unpack to more than the whole file's budget allows.
         with apply_configuration(zlib_maximum_output_length=budget.max_unpacked_bytes // 10):
-            pages = _pdf_pages(path, reader, budget)
+            _check_unpacked_size(path, reader, budget)
         info: Mapping[str, Any] = reader.metadata or {}
+        started = time.monotonic()
+        read = read_pdf_text(data)
     except DocumentLoadError:
         raise
     except LimitReachedError as exc:
         raise _unpacks_too_much(path, budget) from exc
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+    except Exception as exc:  # pypdf and pdfminer raise many kinds of error on a damaged file
         raise DocumentLoadError(
-            f"{path.name}: the PDF is damaged or not a PDF ({exc}). "
+            f"{path.name}: the PDF is damaged or not a PDF ({exc or type(exc).__name__}). "
             "Open it in a PDF viewer and save it again, or export a fresh copy."
         ) from exc
-    if not any(page.strip() for page in pages):
+    if time.monotonic() - started > budget.max_seconds:
+        raise DocumentLoadError(
+            f"{path.name}: reading the PDF took more than {budget.max_seconds:g} s. Export a "
+            "fresh copy of the PDF, or split it."
+        )
+    budget.check_length(path, sum(len(p) for p in read.pages))
+    if not any(page.strip() for page in read.pages):
         raise DocumentLoadError(
             f"{path.name}: the PDF has no text layer (probably scanned images). "
             "Run it through OCR first, then add the result."
         )
-    found = {"title": str(info.get("/Title") or ""), "author": str(info.get("/Author") or "")}
-    return RawDocument(pages=pages, found_meta={k: v for k, v in found.items() if v.strip()})
+    title = str(info.get("/Title") or "").strip()
+    if looks_like_file_name(title):
+        title = read.first_heading
+    found = {"title": title, "author": str(info.get("/Author") or "")}
+    return RawDocument(pages=read.pages, found_meta={k: v for k, v in found.items() if v.strip()})
 
 
-def _pdf_pages(path: Path, reader: Any, budget: Budget) -> list[str]:
-    """The text of each page, within the budget: first the size of all page content once
-    unpacked (cheap, before any parsing), then the time and length of the text."""
+def _check_unpacked_size(path: Path, reader: Any, budget: Budget) -> None:
+    """Refuse a PDF whose page content unpacks to more than the budget: cheap, and done
+    before any layout parsing, so a decompression bomb is never expanded in full."""
     unpacked = 0
     for page in reader.pages:
         contents = page.get_contents()
         unpacked += len(contents.get_data()) if contents is not None else 0
         if unpacked > budget.max_unpacked_bytes:
             raise _unpacks_too_much(path, budget)
-    started = time.monotonic()
-    pages: list[str] = []
-    for number, page in enumerate(reader.pages, start=1):
-        if time.monotonic() - started > budget.max_seconds:
-            raise DocumentLoadError(
-                f"{path.name}: reading the PDF took more than {budget.max_seconds:g} s and "
-                f"stopped at page {number} of {len(reader.pages)}. Export a fresh copy of the "
-                "PDF, or split it."
-            )
-        pages.append(page.extract_text() or "")
-        budget.check_length(path, sum(len(p) for p in pages))
-    return pages
 
 
 def _unpacks_too_much(path: Path, budget: Budget) -> DocumentLoadError:

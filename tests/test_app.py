@@ -145,10 +145,41 @@ def test_copy_answer_with_references(page):
     ask(page, "Does insurance cover occupational therapy?")
     page.locator("#sources mark").first.wait_for()
     page.get_by_role("button", name="Copy answer with references").click()
+    page.locator("#copied", has_text="Copied").wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert "Coverage for OT services varies by plan." in copied
-    assert "Sources:\n[1]" in copied
-    assert "Occupational therapy & MS, Above MS (Biogen)" in copied
+    assert "\nReferences\n[1] " in copied
+    assert "Occupational therapy & MS. Above MS (Biogen)." in copied
+    assert copied.rstrip().endswith("about your own situation.")
+    for chat_only in ("The documents say", "more than three years ago", "not stated"):
+        assert chat_only not in copied
+
+
+UNRELATED = {
+    "No close match": "The train to Edinburgh leaves from platform four at noon.",
+    "Sin coincidencia cercana": "El tren a Madrid sale del andén cuatro a mediodía.",
+    "Pas de correspondance proche": "Le train pour Lyon part du quai quatre à midi.",
+    "Keine genaue Entsprechung": "Der Zug nach Hamburg fährt um zwölf Uhr von Gleis vier ab.",
+    "Sem correspondência próxima": "O comboio para Lisboa parte da linha quatro ao meio-dia.",
+}
+
+
+def test_find_says_no_close_match_in_every_language_and_one_match_per_passage(page):
+    page.get_by_role("tab", name="Find in sources").click()
+    for words, text in UNRELATED.items():
+        page.get_by_label("Text to find").fill(text)
+        page.get_by_role("button", name="Find in sources").click()
+        page.locator("#find-results .no-close-match", has_text=words).wait_for()
+    page.get_by_label("Text to find").fill("Coverage for OT services varies by plan.")
+    page.get_by_role("button", name="Find in sources").click()
+    page.locator("#find-results .match", has_text="exact match").first.wait_for()
+    assert page.locator("#find-results .no-close-match").count() == 0
+    places = page.locator("#find-results .match .source-foot").all_inner_texts()
+    titles = page.locator("#find-results .match .match-head").all_inner_texts()
+    assert len(places) >= 2
+    located = [(t.split(":")[1].split("—")[0], p) for t, p in zip(titles, places, strict=True)]
+    assert len(set(located)) == len(located)  # no paragraph twice
+    assert all("paragraph" in p and "characters" not in p for p in places)
 
 
 def test_thumbs_down_with_comment_is_stored_locally(page, app_server):

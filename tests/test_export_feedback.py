@@ -12,7 +12,8 @@ import pytest
 
 from assistant.export import answer_as_text, reference
 from assistant.feedback import FeedbackStore
-from assistant.models import Answer, Citation
+from assistant.messages import ui_labels
+from assistant.models import Answer, Citation, Document, DocumentMeta
 
 
 def citation(n: int = 1, **fields) -> Citation:
@@ -32,48 +33,86 @@ def answer(text: str = "Rest often between tasks [1].", citations=(), **fields) 
     return Answer(answer=text, citations=tuple(citations), **values)
 
 
-# answer_as_text and reference
+# answer_as_text: the body of an e-mail reply
+
+
+LABELS = ui_labels("en")
+NOTE = LABELS["email_note"]
+
+
+def document(doc_id: str, text: str) -> Document:
+    meta = DocumentMeta(doc_id=doc_id, title=doc_id)
+    return Document(meta=meta, text=text, source_path="", content_hash="x")
 
 
 def test_reference_with_every_detail():
-    cited = citation(
-        publisher="MS Society",
-        updated="2019-04",
-        page=3,
-        section="Pacing",
-        url="https://example.org/pacing",
-        stale=True,
-    )
-    assert reference(cited) == (
-        "[1] “Rest often between tasks.” (Pacing and MS, MS Society, updated 2019-04, page 3, "
-        "section “Pacing”) (over three years old). https://example.org/pacing"
+    cited = citation(publisher="MS Society", updated="2019-04", url="https://example.org/pacing")
+    assert reference(cited, 1, LABELS) == (
+        "[1] Pacing and MS. MS Society, updated 2019-04. https://example.org/pacing"
     )
 
 
-def test_reference_says_what_is_not_stated():
-    assert reference(citation(n=2)) == (
-        "[2] “Rest often between tasks.” (Pacing and MS, publisher not stated, date not stated)."
+def test_reference_leaves_out_what_nobody_stated():
+    assert reference(citation(n=2), 2, LABELS) == "[2] Pacing and MS."
+
+
+def test_e_mail_body_is_passages_then_references_then_note():
+    first = citation(1, publisher="MS Society", updated="2024-05", stale=True)
+    second = citation(
+        2, doc_id="heat", title="Heat and MS", quote="Heat can\n make symptoms worse.", page=1
     )
-
-
-def test_reference_puts_the_quote_on_one_line():
-    cited = citation(quote="Rest often\n  between\ttasks.", publisher="MS Society")
-    assert reference(cited) == (
-        "[1] “Rest often between tasks.” (Pacing and MS, MS Society, date not stated)."
+    framed = (
+        "The documents say:\n\nRest often between tasks. [1]\n\nHeat can make symptoms worse. [2]"
     )
-
-
-def test_answer_as_text_lists_sources_after_the_answer():
-    first = citation(1, publisher="MS Society", updated="2024-05")
-    second = citation(2, title="Heat and MS", quote="Heat can make symptoms worse.", page=1)
-    text = answer_as_text(answer("  Rest often [1]. Avoid heat [2].\n", [first, second]))
+    text = answer_as_text(answer(framed, [first, second]))
     assert text == (
-        "Rest often [1]. Avoid heat [2].\n\n"
-        "Sources:\n"
-        "[1] “Rest often between tasks.” (Pacing and MS, MS Society, updated 2024-05).\n"
-        "[2] “Heat can make symptoms worse.” (Heat and MS, publisher not stated, "
-        "date not stated, page 1).\n"
+        "Rest often between tasks. [1]\n\n"
+        "Heat can make symptoms worse. [2, page 1]\n\n"
+        "References\n"
+        "[1] Pacing and MS. MS Society, updated 2024-05.\n"
+        "[2] Heat and MS.\n\n"
+        f"{NOTE}\n"
     )
+    for chat_only in ("The documents say", "over three years", "not stated", "Sources:"):
+        assert chat_only not in text
+
+
+def test_a_lead_in_and_its_list_items_are_one_passage_with_one_reference():
+    text = "Intro.\nYou may need:\n• a cane\n• a walker\nOther text. More text here."
+    doc = document("aids", text)
+
+    def at(n: int, quote: str) -> Citation:
+        start = text.index(quote)
+        return citation(
+            n, doc_id="aids", title="Aids", quote=quote, start=start, end=start + len(quote)
+        )
+
+    cited = [at(1, "You may need:"), at(2, "a cane"), at(3, "a walker"), at(4, "More text here.")]
+    body = answer_as_text(answer("x", cited), {"aids": doc})
+    assert body == (
+        "You may need:\n- a cane\n- a walker [1]\n\n"
+        "More text here. [1]\n\n"
+        "References\n[1] Aids.\n\n"
+        f"{NOTE}\n"
+    )
+
+
+def test_sentences_that_follow_each_other_read_as_one_passage():
+    text = "First sentence. Second sentence."
+    doc = document("d", text)
+    cited = [
+        citation(1, doc_id="d", title="D", quote="First sentence.", start=0, end=15),
+        citation(2, doc_id="d", title="D", quote="Second sentence.", start=16, end=32),
+    ]
+    assert answer_as_text(answer("x", cited), {"d": doc}).startswith(
+        "First sentence. Second sentence. [1]\n\nReferences\n[1] D.\n"
+    )
+
+
+def test_e_mail_body_follows_the_answer_language():
+    body = answer_as_text(answer("x", [citation(updated="2020")], language="de"))
+    assert "Quellen\n[1] Pacing and MS. Aktualisiert 2020." in body
+    assert ui_labels("de")["email_note"] in body
 
 
 def test_answer_as_text_has_no_markup():
@@ -83,7 +122,7 @@ def test_answer_as_text_has_no_markup():
         assert markup not in text
 
 
-def test_abstained_answer_has_no_sources_section():
+def test_a_reply_without_quotes_is_copied_as_it_is():
     text = answer_as_text(answer("I could not find this in the documents.", status="abstained"))
     assert text == "I could not find this in the documents.\n"
 

@@ -349,7 +349,7 @@ def test_find_html_no_matches():
 def test_find_html_shows_each_match_beside_the_pasted_text():
     html = find_html(
         "rest often between tasks",
-        [match(), match(exact=False, score=0.734, section="Pacing", page=2)],
+        [match(), match(exact=False, score=0.734, section="Pacing", page=2, paragraph=4)],
         {"pacing": document()},
     )
     assert html.count('<div class="side-by-side">') == 2
@@ -361,7 +361,15 @@ def test_find_html_shows_each_match_beside_the_pasted_text():
     assert "Match 2: " in html
     assert "(similarity 0.73)</h3>" in html
     assert html.count("<mark>Rest often between tasks</mark> and plan the day.") == 2
-    assert f"page 2, section “Pacing”, characters {START}–{END}</p>" in html
+    assert "page 2, section “Pacing”, paragraph 4</p>" in html
+    assert "characters" not in html
+    assert "No close match" not in html
+
+
+def test_find_html_says_no_close_match_in_words():
+    html = find_html("rest", [match(exact=False, score=0.6)], {"pacing": document()}, "de", False)
+    assert '<p class="no-close-match" role="status">Keine genaue Entsprechung' in html
+    assert html.index("no-close-match") < html.index("match-list")
 
 
 # documents_table

@@ -206,6 +206,16 @@ def _location(start: int, end: int, page: int | None, section: str, labels: Labe
     return html.escape(", ".join(parts))
 
 
+def _match_location(match: Match, labels: Labels) -> str:
+    """Page (PDFs), section and paragraph: what a reader can find again; no character offsets."""
+    parts = [labels["page"].format(n=match.page)] if match.page is not None else []
+    if match.section:
+        parts.append(labels["section"].format(name=match.section))
+    if match.paragraph is not None:
+        parts.append(labels["paragraph"].format(n=match.paragraph))
+    return html.escape(", ".join(parts))
+
+
 def _open_link(doc_id: str, start: int, end: int, labels: Labels) -> str:
     return (
         f'<a href="{html.escape(document_link(doc_id, start, end))}" target="_blank" '
@@ -215,9 +225,14 @@ def _open_link(doc_id: str, start: int, end: int, labels: Labels) -> str:
 
 
 def find_html(
-    text: str, matches: list[Match], documents: Mapping[str, Document], language: str = "en"
+    text: str,
+    matches: list[Match],
+    documents: Mapping[str, Document],
+    language: str = "en",
+    close_match: bool = True,
 ) -> str:
-    """Each match beside the pasted text, so wording can be compared line by line."""
+    """Each match beside the pasted text, so wording can be compared line by line; first, in
+    words, "No close match" when the best one does not clearly stand out."""
     if not text.strip():
         return ""
     labels = ui_labels(language)
@@ -226,10 +241,15 @@ def find_html(
     rows = "".join(
         _match_item(n, text, m, documents.get(m.doc_id), labels) for n, m in enumerate(matches, 1)
     )
+    warning = (
+        ""
+        if close_match
+        else f'<p class="no-close-match" role="status">{html.escape(labels["no_close_match"])}</p>'
+    )
     return (
         '<section class="matches" aria-labelledby="matches-heading">'
         f'<h2 id="matches-heading">{html.escape(labels["matching_passages"])}</h2>'
-        f'<ol class="match-list">{rows}</ol></section>'
+        f'{warning}<ol class="match-list">{rows}</ol></section>'
     )
 
 
@@ -260,7 +280,7 @@ def _match_item(n: int, text: str, match: Match, document: Document | None, labe
         f'<div class="found"><h4>{html.escape(labels["source_text"])}</h4>'
         f'<blockquote class="context" lang="{source_language}">{context}</blockquote>'
         f'<p class="source-foot">{_open_link(match.doc_id, match.start, match.end, labels)} · '
-        f"{_location(match.start, match.end, match.page, match.section, labels)}</p></div>"
+        f"{_match_location(match, labels)}</p></div>"
         "</div></li>"
     )
 
