@@ -153,13 +153,13 @@ class Assistant:
         return self.settings.abstain_below_translated
 
     def _outside_scope(self, question: str, result: RetrievalResult, language: str) -> bool:
-        """The question names a topic (out_of_scope*.txt) that the best passages never mention.
-        Of a long post only the sentences that ask count: its story may name anything."""
+        """The question names a topic (out_of_scope*.txt) that the best passages never mention
+        (as a phrase: "life expectancy" is not mentioned by "expect ... your life"). Of a long
+        post only the sentences that ask count: its story may name anything."""
         question = what_is_asked(question, with_context=False)
-        retriever, _ = self.reader(language)
-        present = set().union(*(retriever.terms_of(p.chunk) for p in result.passages[:3]))
+        passages = [" ".join(content_terms(p.chunk.embedding_text())) for p in result.passages[:3]]
         return any(
-            not set(content_terms(phrase)) <= present
+            not any(f" {' '.join(content_terms(phrase))} " in f" {text} " for text in passages)
             for phrase in out_of_scope_phrases(question, language)
         )
 

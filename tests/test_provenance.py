@@ -343,11 +343,6 @@ def test_life_span_question_gets_nothing_from_the_copied_block(real_assistant):
 
 
 @pytest.mark.real
-@pytest.mark.xfail(
-    reason="No document covers life expectancy, but telling so is the answer layer's "
-    "relevance judgement (issue 11, prognosis figures); today it quotes PT passages.",
-    strict=False,
-)
 def test_life_span_question_abstains(real_assistant):
     answer = real_assistant.ask("How long do people live after an MS diagnosis?")
     assert answer.status == "abstained"
