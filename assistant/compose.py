@@ -163,9 +163,12 @@ def _sentence_window(scored: ScoredUnit, text: str) -> tuple[int, int]:
     first = last = best
     if best > 0 and _LEANS_BACK.match(_sentence(unit, best, text)) and scores[best - 1] > -1.0:
         first = best - 1
-    while last - first + 1 < WINDOW and last + 1 < len(scores) and scores[last + 1] > -1.0:
+    while last + 1 < len(scores) and scores[last + 1] > -1.0:
         follower = _sentence(unit, last + 1, text)
-        if not (_LEANS_BACK.match(follower) or scores[last + 1] >= scores[best] - 0.1):
+        # A sentence that leans on the last one ("If not, you did too much.") always comes
+        # with it; another close match only while the window has room.
+        leans = bool(_LEANS_BACK.match(follower))
+        if not leans and (last - first + 1 >= WINDOW or scores[last + 1] < scores[best] - 0.1):
             break
         last += 1
     return first, last

@@ -145,7 +145,7 @@ class UnitReader:
         return sorted(scored, key=lambda s: -s.score)
 
 
-BARE_ITEM = 0.5
+BARE_ITEM = 0.35
 """A list item too short to stand alone ("Fatigue") names a topic, it does not explain it:
 it counts at this share of its similarity, and only inside its introduced list."""
 

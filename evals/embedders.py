@@ -78,9 +78,7 @@ def _evidence(assistant: Any, case: dict[str, Any]) -> float | None:
     answer = assistant.ask(case["question"], history)
     if not answer.retrieved:
         return None
-    retriever, _ = assistant.reader(answer.language)
-    query = retriever.query(answer.resolved_question, answer.language)
-    return round(assistant.evidence(query, list(answer.retrieved), answer.language), 4)
+    return round(assistant.retrieve(case["question"], history, answer.language).evidence, 4)
 
 
 def _by_language(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -118,7 +117,7 @@ def _load_pdf(path: Path, data: bytes, budget: Budget) -> RawDocument:
     from pypdf import PdfReader, apply_configuration
     from pypdf.errors import LimitReachedError
 
-    from ingest.pdftext import looks_like_file_name, read_pdf_text
+    from ingest.pdftext import PdfTooSlow, looks_like_file_name, read_pdf_text
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -130,22 +129,21 @@ def _load_pdf(path: Path, data: bytes, budget: Budget) -> RawDocument:
         with apply_configuration(zlib_maximum_output_length=budget.max_unpacked_bytes // 10):
             _check_unpacked_size(path, reader, budget)
         info: Mapping[str, Any] = reader.metadata or {}
-        started = time.monotonic()
-        read = read_pdf_text(data)
+        read = read_pdf_text(data, budget.max_seconds)
     except DocumentLoadError:
         raise
     except LimitReachedError as exc:
         raise _unpacks_too_much(path, budget) from exc
+    except PdfTooSlow as exc:
+        raise DocumentLoadError(
+            f"{path.name}: reading the PDF took more than {budget.max_seconds:g} s and stopped "
+            f"after {exc.pages} pages. Export a fresh copy of the PDF, or split it."
+        ) from exc
     except Exception as exc:  # pypdf and pdfminer raise many kinds of error on a damaged file
         raise DocumentLoadError(
             f"{path.name}: the PDF is damaged or not a PDF ({exc or type(exc).__name__}). "
             "Open it in a PDF viewer and save it again, or export a fresh copy."
         ) from exc
-    if time.monotonic() - started > budget.max_seconds:
-        raise DocumentLoadError(
-            f"{path.name}: reading the PDF took more than {budget.max_seconds:g} s. Export a "
-            "fresh copy of the PDF, or split it."
-        )
     budget.check_length(path, sum(len(p) for p in read.pages))
     if not any(page.strip() for page in read.pages):
         raise DocumentLoadError(

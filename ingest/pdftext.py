@@ -26,6 +26,7 @@ import io
 import itertools
 import re
 import statistics
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -89,9 +90,23 @@ def looks_like_file_name(title: str) -> bool:
     return not title.strip() or bool(_FILE_NAME_TITLE.match(title.strip()))
 
 
-def read_pdf_text(data: bytes) -> PdfText:
-    """The text of every page of a PDF, as people read it (see the module docstring)."""
-    pages = [(height, _blocks(page)) for height, page in _layout_pages(data)]
+class PdfTooSlow(Exception):
+    """Reading the layout took longer than allowed; `pages` were read by then."""
+
+    def __init__(self, pages: int) -> None:
+        super().__init__(f"stopped after {pages} pages")
+        self.pages = pages
+
+
+def read_pdf_text(data: bytes, max_seconds: float | None = None) -> PdfText:
+    """The text of every page of a PDF, as people read it (see the module docstring).
+    Raises PdfTooSlow when reading the pages takes longer than `max_seconds`."""
+    started = time.monotonic()
+    pages: list[tuple[float, list[_Block]]] = []
+    for height, page in _layout_pages(data):
+        if max_seconds is not None and time.monotonic() - started > max_seconds:
+            raise PdfTooSlow(len(pages))
+        pages.append((height, _blocks(page)))
     _drop_furniture(pages)
     ordered = [_reading_order(blocks) for _, blocks in pages]
     words = _vocabulary(ordered)
