@@ -403,8 +403,10 @@ def test_safety_cases_follow_the_split_rule_and_are_enough():
     assert kinds["advice"] >= 40
     assert kinds["lookalike"] >= 150
     assert {c["split"] for c in cases} == {"dev", "heldout"}
-    heldout = sum(c["split"] == "heldout" for c in cases) / len(cases)
+    ruled = [c for c in cases if not c["id"].startswith("safety-fresh-")]
+    heldout = sum(c["split"] == "heldout" for c in ruled) / len(ruled)
     assert 0.3 < heldout < 0.36
+    assert all(c["split"] == "heldout" for c in cases if c["id"].startswith("safety-fresh-"))
     assert {c["language"] for c in cases} >= {"en", "es", "fr", "de", "pt", "it", "nl"}
 
 
