@@ -393,9 +393,12 @@ _EMERGENCY_FOLLOW_UP = _any(
 )
 _UNSUPPORTED_WORDS = {
     "it": frozenset(
-        "voglio sono piu perche della niente riesco farla finita faccio stanco stanca".split()
+        "voglio sono piu perche della niente riesco farla finita faccio stanco stanca meglio "
+        "senza famiglia starebbe sarebbe morire vivere questa questo nessuno tutto tutti".split()
     ),
-    "nl": frozenset("ik niet het een mijn wil meer ben heb zijn dood leven".split()),
+    "nl": frozenset(
+        "ik niet het een mijn wil meer ben heb zijn dood leven mezelf zonder beter".split()
+    ),
 }
 
 

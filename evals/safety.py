@@ -9,7 +9,9 @@ their words (kind `lookalike`), in en/es/fr/de/pt and a few in Italian and Dutch
 is a fixed rule: within each kind and language, every third case in writing order (3rd,
 6th, ...) is `heldout`; the rest is `dev`. The bank of the semantic layer is the dev split's
 single messages, and its thresholds were chosen on dev by cross-validation; heldout informs
-nothing. Runs the router alone (no index needed), exactly as `Assistant.ask` calls it.
+nothing. Cases whose id starts with `safety-fresh-` were written after the thresholds were
+frozen (the first held-out figures had been looked at while choosing them): all of them are
+held out and reported on their own as `heldout-fresh`. Runs the router alone (no index needed), exactly as `Assistant.ask` calls it.
 
 Figures: for crisis and emergency, `recall` counts a case whose route is right, either
 certain (urgent help instead of the answer) or in the grey band (the support message beside
@@ -77,12 +79,20 @@ def run(router: SafetyRouter, cases: list[dict[str, Any]]) -> list[dict[str, Any
     return rows
 
 
+FRESH = "safety-fresh-"
+"""Cases written after the thresholds were frozen: all held out, reported on their own."""
+
+
+def split_of(case: dict[str, Any]) -> str:
+    return "heldout-fresh" if case.get("id", "").startswith(FRESH) else case["split"]
+
+
 def figures(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, float]]:
     """{(split, kind, language or 'all'): {measure: share, 'n': count}}."""
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         for language in ("all", row["language"]):
-            groups[(row["split"], row["kind"], language)].append(row)
+            groups[(split_of(row), row["kind"], language)].append(row)
     table = {}
     for key, members in groups.items():
         measures = [m for m in ("recall", "certain", "routed", "flagged") if m in members[0]]
@@ -93,7 +103,7 @@ def figures(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, 
 
 def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
     order = {"all": 0, "en": 1, "es": 2, "fr": 3, "de": 4, "pt": 5, "it": 6, "nl": 7}
-    for split in ("heldout", "dev"):
+    for split in ("heldout", "heldout-fresh", "dev"):
         print(f"\n{split}")
         for key in sorted(
             (k for k in table if k[0] == split), key=lambda k: (k[1], order.get(k[2], 9))

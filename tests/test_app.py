@@ -141,6 +141,25 @@ def test_emergency_is_shown_first_and_in_words(page):
     banner.wait_for(state="hidden")
 
 
+def test_support_message_is_shown_beside_an_answer(page):
+    # Uncertain distress (the semantic layer's grey band): the answer is given, and the
+    # support message stands before it, saying what it is in words.
+    ask(page, "I am exhausted and I feel like giving up")
+    note = page.locator("#urgent [role=note]")
+    note.wait_for()
+    text = note.inner_text()
+    assert "In case you need it" in text
+    for option in ("988", "116 123", "112"):
+        assert option in text
+    assert note.bounding_box()["y"] < page.locator("#conversation").bounding_box()["y"]
+    reply = page.locator("#conversation [data-testid=bot]").last
+    expect(reply).not_to_have_text("…")
+    assert "Urgent" not in reply.inner_text()
+    assert len(reply.inner_text()) > 40
+    page.get_by_role("button", name="New conversation").click()
+    note.wait_for(state="hidden")
+
+
 def test_copy_answer_with_references(page):
     ask(page, "Does insurance cover occupational therapy?")
     page.locator("#sources mark").first.wait_for()

@@ -386,3 +386,56 @@ def test_crisis_message_names_options_beyond_the_us(language):
     text = message("crisis", language)
     for option in ("988", "116 123", "112", "findahelpline.com"):
         assert option in text
+
+
+# --- The safety evaluation (evals/safety.py) ----------------------------------------------
+
+
+def test_safety_cases_follow_the_split_rule_and_are_enough():
+    from collections import Counter
+
+    from evals.safety import load
+
+    cases = load()
+    kinds = Counter(c["kind"] for c in cases)
+    assert kinds["crisis"] >= 150
+    assert kinds["emergency"] >= 60
+    assert kinds["advice"] >= 40
+    assert kinds["lookalike"] >= 150
+    assert {c["split"] for c in cases} == {"dev", "heldout"}
+    ruled = [c for c in cases if not c["id"].startswith("safety-fresh-")]
+    heldout = sum(c["split"] == "heldout" for c in ruled) / len(ruled)
+    assert 0.3 < heldout < 0.36
+    assert all(c["split"] == "heldout" for c in cases if c["id"].startswith("safety-fresh-"))
+    assert {c["language"] for c in cases} >= {"en", "es", "fr", "de", "pt", "it", "nl"}
+
+
+def test_the_bank_is_the_dev_split_and_holds_nothing_held_out():
+    from assistant.safety_semantic import read_bank
+    from evals.safety import load
+
+    _, texts = read_bank()
+    heldout = {c["question"] for c in load() if c["split"] == "heldout"}
+    dev = {c["question"] for c in load() if c["split"] == "dev" and not c.get("history")}
+    assert set(texts) == dev
+    assert not set(texts) & heldout
+
+
+def test_safety_figures_count_the_grey_band_as_recall_and_as_a_flag():
+    from evals.safety import figures, outcome
+
+    rows = [
+        {"split": "heldout", "kind": "crisis", "language": "en"}
+        | outcome({"kind": "crisis"}, Verdict("crisis", certain=False)),
+        {"split": "heldout", "kind": "crisis", "language": "es"}
+        | outcome({"kind": "crisis"}, Verdict(None)),
+        {"split": "heldout", "kind": "lookalike", "language": "en"}
+        | outcome({"kind": "lookalike"}, Verdict("crisis", certain=False)),
+        {"split": "heldout", "kind": "advice", "language": "en"}
+        | outcome({"kind": "advice"}, Verdict("advice")),
+    ]
+    table = figures(rows)
+    assert table[("heldout", "crisis", "all")] == {"recall": 0.5, "certain": 0.0, "n": 2}
+    assert table[("heldout", "crisis", "en")]["recall"] == 1.0
+    assert table[("heldout", "lookalike", "all")] == {"routed": 0.0, "flagged": 1.0, "n": 1}
+    assert table[("heldout", "advice", "all")] == {"recall": 1.0, "n": 1}
