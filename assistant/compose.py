@@ -171,6 +171,9 @@ def _sentence_window(scored: ScoredUnit, text: str) -> tuple[int, int]:
         if not leans and (last - first + 1 >= WINDOW or scores[last + 1] < scores[best] - 0.1):
             break
         last += 1
+    # A sentence before it that answers nearly as well opens the quote, room permitting.
+    while first > 0 and last - first + 1 < WINDOW and scores[first - 1] >= scores[best] - 0.1:
+        first -= 1
     return first, last
 
 
