@@ -169,6 +169,8 @@ class Answer:
             "resolved_question": self.resolved_question,
             "language": self.language,
             "safety": self.safety,
+            "framing": self.framing,
+            "notes": list(self.notes),
         }
 
 
