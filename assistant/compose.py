@@ -1,11 +1,14 @@
-"""The extractive answerer: answer with a few sentences copied from the best passages.
+"""The extractive answerer: answer by quoting the best answer units of a retrieval result.
 
-It picks the sentences closest to the question (by embedding similarity and by the
-question's words they contain), keeps a list with the sentence that introduces it and a
-sentence such as "If not, you did too much." with the one before it, joins neighbours
-into one quote, and orders quotes as they stand in their documents. Each quote becomes a
-citation with exact offsets, and every citation is checked against the document text:
-one that is not a verbatim substring is dropped, never shown.
+It reads only the `RetrievalResult` (units already read against the question and ordered by
+the reader): the best unit leads, the next ones follow while they score nearly as well, one
+citation per unit. From a unit it quotes what a reader can understand alone: a short
+paragraph whole; from a longer one its best sentence with the one it leans on, the sentences
+after it that lean on it ("If not, you did too much.") or answer nearly as well, up to three;
+a list with its lead-in (whole when short, else up to the last item that matches). Sentences
+that cannot stand alone (see units.py) never open or close a quote. A unit stating prognosis
+or disability figures the question did not ask about never leads. Every citation is checked
+against the document text: one that is not a verbatim substring is dropped, never shown.
 
 It writes no words of its own but the fixed framing lines in `messages/`.
 """

@@ -6,7 +6,10 @@ chunk is about something else. The lexical side (BM25 over stemmed words, plus t
 the question's rare words a chunk contains) finds exact terms the embedding model does not
 know: "IADL", "dalfampridine", "two-hour rule".
 
-Everything but the Chroma query is held in memory; it is built once per process.
+`retrieve` then hands the answer units of the best passages to the reader (reader.py), which
+reads them against what is asked; the result is a `RetrievalResult`, the only thing the
+answerer sees. Everything but the Chroma query is held in memory; it is built once per
+process (so an index far beyond a few thousand chunks needs the work of the scale issue).
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ class Retriever:
             | set(content_terms(u.heading))
             for u in self.units
         ]
-        self.view = View(embedder.name, embedder, self.sentence_vectors, settings_scale(embedder))
+        self.view = View(embedder.name, embedder, self.sentence_vectors, scale_of(embedder))
         self.reader = UnitReader([self.view])
         """Reads units with this index's model; build_assistant may give it a second view."""
 
@@ -281,7 +284,7 @@ SCALES = {
 """Per model: the similarity of an unrelated sentence and of an answering one, roughly."""
 
 
-def settings_scale(embedder: Embedder) -> tuple[float, float]:
+def scale_of(embedder: Embedder) -> tuple[float, float]:
     return SCALES.get(embedder.name, (0.0, 1.0))
 
 
