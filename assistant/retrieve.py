@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -126,29 +127,39 @@ class Retriever:
         text: str,
         language: str = "en",
         asked: str = "",
-        topic: str = "",
+        context: str = "",
         already_said: str = "",
     ) -> Query:
         """The question as retrieval uses it: everyday words expanded to the documents' terms.
 
-        `text` is what passage retrieval reads (with a follow-up's topic), `asked` the part of
-        the message that asks (see Query.focus), `topic` the earlier question a follow-up
-        leans on. For a question in another language than English only the expansion (English
-        terms from glossary_translated.txt) feeds the word match: the English stemmer and BM25
-        would only find noise in the foreign words themselves.
+        `text` is what passage retrieval reads (a follow-up with its topic), `asked` the part
+        of the message that asks (see Query.focus), `context` what it leans on, read at half
+        weight: the earlier question of a follow-up, or the story around a long post's
+        question. `already_said` is the previous answer of a follow-up. For a question in
+        another language than English only the expansion (English terms from
+        glossary_translated.txt) feeds the word match: the English stemmer and BM25 would only
+        find noise in the foreign words themselves.
         """
         full, terms = self._expanded(text, language)
         vector = self._embedder.embed_query(full)
-        if (not asked or asked == text) and not topic:
+        if (not asked or asked == text) and not context:
             return Query(
                 full, vector, terms, full, vector, terms, ((full, 1.0),), already_said=already_said
             )
         asked_full, asked_terms = self._expanded(asked or text, language)
-        # A follow-up's own words lead; the topic it leans on says what "it" is.
-        parts = ((asked_full, 1.0), (topic, TOPIC_WEIGHT)) if topic else ((asked_full, 1.0),)
+        # What is asked leads; what it leans on (and, for a follow-up, the answer it got)
+        # says what "it", "that" or "they" is.
+        parts: tuple[tuple[str, float], ...] = ((asked_full, 1.0),)
+        parts += ((context, CONTEXT_WEIGHT),) if context else ()
+        said = _quoted(already_said)
+        parts += ((said, ANSWER_WEIGHT),) if said else ()
         focus_vector = mix(self._embedder, parts)
-        context_terms = tuple(t for t in self._expanded(topic, language)[1] if t not in asked_terms)
-        if not topic:
+        context_terms = tuple(
+            t for t in self._expanded(context, language)[1] if t not in asked_terms
+        )
+        if already_said:
+            vector = _unit(vector + ANSWER_WEIGHT * focus_vector)
+        else:
             # A long post: the question sentences lead, the story around them still counts.
             vector = _unit(0.6 * focus_vector + 0.4 * vector)
         return Query(
@@ -257,8 +268,20 @@ class Retriever:
         return 0.5 * relative + 0.5 * covered
 
 
-TOPIC_WEIGHT = 0.5
-"""Weight of the earlier topic against a follow-up's own words in what is asked."""
+CONTEXT_WEIGHT = 0.5
+"""Weight of what a message leans on (a follow-up's topic, a long post's story) against the
+words that ask."""
+ANSWER_WEIGHT = 0.3
+"""Weight of the previous answer's quotes in what a follow-up asks (never quoted again)."""
+_MARKER = re.compile(r"\s*\[\d+\]\s*$")
+
+
+def _quoted(answer: str) -> str:
+    """The quoted lines of an earlier answer (those ending in a [n] marker), markers removed;
+    a reply written by someone else (an API caller) is taken whole. At most 600 characters."""
+    lines = [line for line in answer.splitlines() if line.strip()]
+    quoted = [_MARKER.sub("", line) for line in lines if _MARKER.search(line)]
+    return " ".join(quoted or lines)[:600]
 
 
 def mix(embedder: Embedder, parts: tuple[tuple[str, float], ...]) -> np.ndarray:
