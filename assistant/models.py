@@ -158,6 +158,22 @@ class Answer:
     """"crisis" or "emergency" when the message may mean one (not certain): the answer is given
     as usual and the support message is shown beside it (messages/<language>/<safety>_beside.txt)."""
 
+    def paragraphs(self) -> list[str]:
+        """The answer's paragraphs from its parts: framing, one quote per citation with its
+        marker, notes. An answer without quotes (a refusal, an urgent reply) is its text."""
+        if not self.citations:
+            return [p.strip() for p in self.answer.split("\n\n") if p.strip()]
+        quotes = [f"{c.quote.strip()} [{c.n}]" for c in self.citations]
+        framing = [p.strip() for p in self.framing.split("\n\n") if p.strip()]
+        return [*framing, *quotes, *self.notes]
+
+    def own_words(self) -> str:
+        """What the assistant itself says, without any quote: framing and notes, or the whole
+        text of an answer without quotes."""
+        if not self.citations:
+            return self.answer
+        return "\n".join(p.strip() for p in (self.framing, *self.notes) if p.strip())
+
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,

@@ -96,7 +96,10 @@ def _run_ask(system: System, case: dict[str, Any]) -> Row:
         # The quotes are English documents; the framing is in the language of the case.
         "grade_answer": metrics.flesch_kincaid_grade(metrics.without_citation_marks(answer.answer)),
         "grade_framing": metrics.flesch_kincaid_grade(
-            metrics.framing_text(answer.answer, quotes + _titles(docs)), language(case)
+            # The assistant's own words come from the answer's parts; titles (an abstention
+            # names the documents) are the documents' words, not ours.
+            metrics.framing_text(answer.own_words(), _titles(docs)),
+            language(case),
         ),
         "answer": answer.answer,
         "resolved": answer.resolved_question,

@@ -126,6 +126,15 @@ def test_the_answer_carries_its_parts(fast_assistant):
     assert answer.answer.endswith(answer.notes[-1])
     for citation in answer.citations:
         assert f"{citation.quote.strip()} [{citation.n}]" in answer.answer
+    # The UI and the evaluation read the parts; they give back exactly the text composed.
+    assert "\n\n".join(answer.paragraphs()) == answer.answer
+    assert answer.own_words() == "\n".join([answer.framing, *answer.notes])
+
+
+def test_an_advice_answer_is_rebuilt_from_its_parts(fast_assistant):
+    answer = fast_assistant.ask("Should I stop taking my baclofen before physical therapy?")
+    assert answer.status == "advice"
+    assert "\n\n".join(answer.paragraphs()) == answer.answer
 
 
 def test_a_follow_up_never_repeats_the_previous_answer(fast_assistant):

@@ -40,7 +40,7 @@ def answer_markdown(answer: Answer) -> str:
     A marker shows as `[1]` and is read as "source 1": the brackets are drawn by CSS with empty
     alternative text (the chat's sanitiser drops aria-hidden and data attributes, so the number
     travels in the class), the words are visually hidden."""
-    body = "\n\n".join(escape_markdown(p.strip()) for p in answer.answer.split("\n\n"))
+    body = "\n\n".join(escape_markdown(p) for p in answer.paragraphs())
     labels = ui_labels(answer.language)
     spoken = html.escape(labels["source_word"])
     body = _ESCAPED_MARKER.sub(
@@ -63,7 +63,8 @@ def announcement(answer: Answer) -> str:
     if answer.safety in URGENT and answer.status not in URGENT:
         beside = " ".join(message(f"{answer.safety}_beside", answer.language).split())
         opening = f"{labels[f'support_{answer.safety}']}: {beside} {opening}"
-    text = _MARKER.sub(rf"({labels['source_word']} \1)", " ".join(answer.answer.split()))
+    spoken = " ".join(" ".join(answer.paragraphs()).split())
+    text = _MARKER.sub(rf"({labels['source_word']} \1)", spoken)
     return f"<p>{html.escape(f'{opening} {text}')}</p>"
 
 
@@ -110,7 +111,7 @@ def urgent_banner(answer: Answer) -> str:
         return support_note(answer)
     labels = ui_labels(answer.language)
     heading = labels["urgent_emergency" if answer.status == "emergency" else "urgent_crisis"]
-    paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in answer.answer.split("\n\n"))
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in answer.paragraphs())
     return (
         f'<div class="urgent urgent-{answer.status}" role="alert">'
         f"<h2>{html.escape(heading)}</h2>{paragraphs}</div>"
