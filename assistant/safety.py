@@ -316,6 +316,10 @@ _ADVICE_OTHER = _any(
     r"\bcombien de (mg|milligrammes|comprimes|cachets|doses)\b|\bquelle (est la )?(bonne )?(dose|posologie)\b",
     r"\bwie ?viele? (mg|milligramm|tabletten)\b|\b(welche|richtige) dosis\b",
     r"\bquant(o|a|os|as) (mg|miligramas|comprimidos|doses)\b|\bqual (e )?(a )?(dose|dosagem)\b",
+    # A missed dose ("do I take two?") is a dosing decision too.
+    rf"\b(olvide|se me olvido|me olvide|me salte|oublie|j'ai saute|esqueci|me esqueci|"
+    rf"pulei)\b.{{0,40}}\b{_DRUG_OTHER}",
+    rf"\b{_DRUG_OTHER}.{{0,40}}\b(vergessen|ausgelassen|verpasst)\b|\bvergessen\b.{{0,40}}\b{_DRUG_OTHER}",
 )
 
 

@@ -439,3 +439,28 @@ def test_safety_figures_count_the_grey_band_as_recall_and_as_a_flag():
     assert table[("heldout", "crisis", "en")]["recall"] == 1.0
     assert table[("heldout", "lookalike", "all")] == {"routed": 0.0, "flagged": 1.0, "n": 1}
     assert table[("heldout", "advice", "all")] == {"recall": 1.0, "n": 1}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Olvidé mi dosis de anoche, ¿tomo dos hoy?",
+        "J'ai oublié ma dose hier soir, je dois en prendre deux ?",
+        "Ich habe meine Dosis vergessen, soll ich heute zwei nehmen?",
+        "Esqueci o comprimido, devo tomar dois?",
+    ],
+)
+def test_a_missed_dose_is_advice_in_every_language(question):
+    assert SafetyRouter().route(question, []).route == "advice"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Olvidé mi cita con el fisioterapeuta, ¿qué hago?",
+        "Ich habe meine Übungen vergessen, ist das schlimm?",
+        "Esqueci os exercícios de ontem",
+    ],
+)
+def test_forgetting_something_else_is_not_advice(question):
+    assert SafetyRouter().route(question, []).route is None
