@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -170,20 +171,20 @@ class ChromaStore:
 
     @_guard
     def documents(self) -> dict[str, Document]:
-        found = self._documents.get(include=["documents", "metadatas"])
         docs = {}
-        for doc_id, text, meta in zip(
-            found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
-        ):
-            docs[doc_id] = _document_from_record(doc_id, text or "", dict(meta or {}))
+        for found in self._pages(self._documents, ["documents", "metadatas"]):
+            for doc_id, text, meta in zip(
+                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+            ):
+                docs[doc_id] = _document_from_record(doc_id, text or "", dict(meta or {}))
         return docs
 
     @_guard
     def chunks(self, documents: dict[str, Document]) -> list[Chunk]:
         """Current chunks of the given documents, in document order."""
-        found = self._chunks.get(include=["documents", "metadatas"])
         chunks = [
             _chunk_from_record(cid, text or "", dict(meta or {}))
+            for found in self._pages(self._chunks, ["documents", "metadatas"])
             for cid, text, meta in zip(
                 found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
             )
@@ -196,17 +197,29 @@ class ChromaStore:
         self, documents: dict[str, Document]
     ) -> tuple[list[tuple[str, int, int]], np.ndarray]:
         """(doc_id, start, end) of every current sentence, with their embeddings as rows."""
-        found = self._sentences.get(include=["metadatas", "embeddings"])
         spans, rows = [], []
-        vectors = found["embeddings"] if found["embeddings"] is not None else []
-        for meta, vector in zip(found["metadatas"] or [], vectors, strict=True):
-            meta = dict(meta or {})
-            if _is_current(meta, documents):
-                start, end = int(str(meta["start"])), int(str(meta["end"]))
-                spans.append((str(meta["doc_id"]), start, end))
-                rows.append(vector)
+        for found in self._pages(self._sentences, ["metadatas", "embeddings"]):
+            vectors = found["embeddings"] if found["embeddings"] is not None else []
+            for meta, vector in zip(found["metadatas"] or [], vectors, strict=True):
+                meta = dict(meta or {})
+                if _is_current(meta, documents):
+                    start, end = int(str(meta["start"])), int(str(meta["end"]))
+                    spans.append((str(meta["doc_id"]), start, end))
+                    rows.append(vector)
         matrix = np.asarray(rows, dtype=np.float32) if rows else np.zeros((0, 1), np.float32)
         return spans, matrix
+
+    def _pages(self, collection: Any, include: list[str]) -> Iterator[Any]:
+        """Every record of a collection, a page at a time: one `get` of all of them asks
+        SQLite for a variable per record, and above 32,766 records it refuses."""
+        size = self._client.get_max_batch_size()
+        for offset in itertools.count(0, size):
+            found = collection.get(include=include, limit=size, offset=offset)
+            if not found["ids"]:
+                return
+            yield found
+            if len(found["ids"]) < size:
+                return
 
     @_guard
     def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
