@@ -4,6 +4,7 @@ writes in batches, parses each file once for both indexes, and the refusal stays
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 
 import pytest
 from conftest import copy_corpus, fast_settings, ingest
@@ -11,9 +12,14 @@ from conftest import copy_corpus, fast_settings, ingest
 from assistant.build import build_assistant
 from assistant.embedding import HashEmbedder
 from assistant.models import Chunk, Document, DocumentMeta
-from assistant.store import ChromaStore, index_signature
+from assistant.store import ChromaStore, forget_open_stores, index_signature
+from ingest import pipeline
+from ingest.pipeline import run_ingest_all
 
 SQLITE_VARIABLES = 32_766
+OT_ID = "above-ms-occupational-therapy"
+OLD = "Coverage for OT services varies by plan."
+NEW = "Coverage for OT services was rewritten for this test."
 
 
 def _big_document(sentences: int, per_chunk: int = 60) -> tuple[Document, list[Chunk]]:
@@ -71,3 +77,82 @@ def test_an_index_with_more_sentences_than_sqlite_variables_loads_and_answers(tm
     answer = assistant.ask("What does an occupational therapist do?")
     assert answer.status == "answered"
     assert answer.citations
+
+
+# Items 2 and 3: writes batched across documents, stale chunks looked for only where there
+# were old ones, each file parsed and chunked once for both indexes
+
+
+def _stored_versions(settings, doc_id: str) -> set[str]:
+    """Versions of a document's chunks and sentences in the store, current or not."""
+    forget_open_stores()
+    store = ChromaStore(settings.index_dir, index_signature(settings), create=False)
+    found = [
+        collection.get(where={"doc_id": doc_id}, include=["metadatas"])
+        for collection in (store._chunks, store._sentences)
+    ]
+    return {str(meta["version"]) for each in found for meta in each["metadatas"] or []}
+
+
+def test_new_documents_skip_the_stale_scan_and_a_changed_one_loses_its_old_chunks(
+    tmp_path, monkeypatch
+):
+    corpus = copy_corpus(tmp_path / "corpus")
+    settings = fast_settings(corpus, tmp_path / "index")
+    looked_for: list[list[str]] = []
+    delete_stale = ChromaStore._delete_stale
+
+    def spy(self, current):
+        looked_for.append([c["doc_id"] for c in current])
+        return delete_stale(self, current)
+
+    monkeypatch.setattr(ChromaStore, "_delete_stale", spy)
+    assert len(ingest([corpus], settings).added) == 5
+    assert looked_for == [[]]
+    old = _stored_versions(settings, OT_ID)
+    path = corpus / f"{OT_ID}.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace(OLD, NEW), encoding="utf-8")
+    looked_for.clear()
+    assert ingest([corpus], settings).updated == [OT_ID]
+    assert looked_for == [[OT_ID]]
+    new = _stored_versions(settings, OT_ID)
+    assert len(old) == len(new) == 1
+    assert old != new
+    assert NEW in build_assistant(settings).source(OT_ID).text
+
+
+def test_both_indexes_get_each_file_parsed_once_and_written_in_one_batch(tmp_path, monkeypatch):
+    corpus = copy_corpus(tmp_path / "corpus")
+    settings = fast_settings(corpus, tmp_path / "index", translated_embedder="hash-second")
+    parsed, chunked, writes = Counter(), Counter(), Counter()
+    build, chunk = pipeline.build_document, pipeline.chunk_document
+    write = ChromaStore.write_documents
+
+    def building(path, *args):
+        parsed[path.name] += 1
+        return build(path, *args)
+
+    def chunking(document, *args):
+        chunked[document.doc_id] += 1
+        return chunk(document, *args)
+
+    def writing(self, written, replacing):
+        writes[self.index_dir.name] += 1
+        return write(self, written, replacing)
+
+    monkeypatch.setattr(pipeline, "build_document", building)
+    monkeypatch.setattr(pipeline, "chunk_document", chunking)
+    monkeypatch.setattr(ChromaStore, "write_documents", writing)
+    reports = run_ingest_all([corpus], settings, lambda s: HashEmbedder(), progress=lambda m: None)
+    assert [len(r.added) for r in reports] == [5, 5]
+    assert set(parsed.values()) == set(chunked.values()) == {1}
+    assert len(chunked) == 5
+    assert writes == {"index": 1, "translated": 1}
+    lanes = (settings, settings.translated())
+    chunks = []
+    for each in lanes:
+        forget_open_stores()
+        store = ChromaStore(each.index_dir, index_signature(each), create=False)
+        chunks.append([(c.chunk_id, c.text) for c in store.chunks(store.documents())])
+    assert chunks[0] == chunks[1]
+    assert len(chunks[0]) > 5
