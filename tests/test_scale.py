@@ -10,9 +10,12 @@ import pytest
 from conftest import copy_corpus, fast_settings, ingest
 
 from assistant.build import build_assistant
+from assistant.core import covered_titles
 from assistant.embedding import HashEmbedder
+from assistant.messages import message
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.store import ChromaStore, forget_open_stores, index_signature
+from evals.metrics import flesch_kincaid_grade
 from ingest import pipeline
 from ingest.pipeline import run_ingest_all
 
@@ -156,3 +159,47 @@ def test_both_indexes_get_each_file_parsed_once_and_written_in_one_batch(tmp_pat
         chunks.append([(c.chunk_id, c.text) for c in store.chunks(store.documents())])
     assert chunks[0] == chunks[1]
     assert len(chunks[0]) > 5
+
+
+# Item 5: the refusal names a few documents, not the catalogue
+
+
+def _documents(count: int) -> list[Document]:
+    return [
+        Document(
+            meta=DocumentMeta(doc_id=f"d{n}", title=f"Walking aid guide {n}"),
+            text="Canes help. " * (n + 1),
+            source_path="",
+            content_hash=str(n),
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr", "de", "pt"])
+def test_the_refusal_at_a_thousand_documents_names_five_and_counts_the_rest(language):
+    topics = covered_titles(_documents(1_165), language)
+    largest = [f"Walking aid guide {n}" for n in range(1_160, 1_165)]
+    assert topics.split(". ")[0].split("; ") == largest
+    assert "1160" in topics.split(". ")[1]
+    refusal = message("abstain", language, topics=topics)
+    assert len(refusal) < 700
+    assert "Walking aid guide 1159" not in refusal
+
+
+def test_the_refusal_over_a_small_library_names_every_document():
+    topics = covered_titles(_documents(3), "en")
+    assert topics == "Walking aid guide 0; Walking aid guide 1; Walking aid guide 2"
+
+
+def test_the_english_refusal_reads_at_grade_8_or_below():
+    refusal = message("abstain", "en", topics=covered_titles(_documents(1_165), "en"))
+    assert flesch_kincaid_grade(refusal, "en") <= 8.0
+
+
+def test_the_assistant_refuses_naming_its_documents(fast_assistant):
+    answer = fast_assistant.ask("Who won the 2018 FIFA World Cup?")
+    assert answer.status == "abstained"
+    titles = sorted({d.meta.title for d in fast_assistant.documents.values()}, key=str.casefold)
+    assert len(titles) == 5
+    assert answer.answer == message("abstain", "en", topics="; ".join(titles))
