@@ -1,11 +1,13 @@
 """Benchmark: ingest time on generated corpora, printed as numbers (not a pass/fail test).
 
-    python -m evals.bench_ingest [--docs 200 1000]
+    python -m evals.bench_ingest [--docs 200 1000] [--lanes 2]
 
 For each size, writes that many small documents (paragraphs of the real corpus recombined)
 into a temporary folder and indexes them with the hash embedder (no model, so the figures
 are the pipeline's and Chroma's own cost), then changes one document in ten and indexes
 again (the update path: old chunks deleted), then loads the assistant over the index.
+With `--lanes 2` a second index is built beside it as for the multilingual lane (again with
+the hash embedder), so the figures include reading each file for both.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.build import build_assistant, build_embedder
+from assistant.build import build_assistant
+from assistant.embedding import HashEmbedder
 from assistant.settings import Settings
 from ingest.pipeline import run_ingest_all
 
@@ -47,18 +50,22 @@ def change_some(folder: Path, every: int = 10) -> int:
     return len(changed)
 
 
-def measure(count: int, base: Path) -> dict[str, float]:
+def measure(count: int, base: Path, lanes: int = 1) -> dict[str, float]:
     corpus = base / "corpus"
     write_corpus(corpus, count)
     settings = dataclasses.replace(
         Settings(), corpus_dir=corpus, index_dir=base / "index", embedder="hash"
     )
-    settings = dataclasses.replace(settings, translated_embedder="")
+    second = "hash-multilingual" if lanes == 2 else ""
+    settings = dataclasses.replace(settings, translated_embedder=second)
 
     def ingest() -> float:
         started = time.perf_counter()
-        [report] = run_ingest_all([corpus], settings, build_embedder, progress=lambda m: None)
-        assert not report.failed, report.failed
+        reports = run_ingest_all(
+            [corpus], settings, lambda s: HashEmbedder(), progress=lambda m: None
+        )
+        assert len(reports) == lanes
+        assert not reports[0].failed, reports[0].failed
         return time.perf_counter() - started
 
     first = ingest()
@@ -66,10 +73,11 @@ def measure(count: int, base: Path) -> dict[str, float]:
     update = ingest()
     unchanged = ingest()
     started = time.perf_counter()
-    assistant = build_assistant(settings)
+    assistant = build_assistant(dataclasses.replace(settings, translated_embedder=""))
     load = time.perf_counter() - started
     return {
         "documents": count,
+        "lanes": lanes,
         "chunks": len(assistant.retriever.chunks),
         "first ingest s": first,
         f"re-ingest, {changed} changed s": update,
@@ -81,10 +89,11 @@ def measure(count: int, base: Path) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.bench_ingest")
     parser.add_argument("--docs", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--lanes", type=int, choices=[1, 2], default=1)
     args = parser.parse_args(argv)
     for count in args.docs:
         with tempfile.TemporaryDirectory() as folder:
-            row = measure(count, Path(folder))
+            row = measure(count, Path(folder), args.lanes)
         print(
             "  ".join(
                 f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in row.items()
