@@ -12,6 +12,7 @@ from conftest import copy_corpus, fast_settings, ingest
 from assistant.build import build_assistant
 from assistant.core import covered_titles
 from assistant.embedding import HashEmbedder
+from assistant.errors import IndexDamagedError
 from assistant.messages import message
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.store import ChromaStore, forget_open_stores, index_signature
@@ -203,3 +204,47 @@ def test_the_assistant_refuses_naming_its_documents(fast_assistant):
     titles = sorted({d.meta.title for d in fast_assistant.documents.values()}, key=str.casefold)
     assert len(titles) == 5
     assert answer.answer == message("abstain", "en", topics="; ".join(titles))
+
+
+def _fail_at(monkeypatch, step: str) -> None:
+    """Make the write stop at `step` ("documents": before records switch version; "stale":
+    before old chunks are deleted), as a killed run would."""
+    add, delete_stale = ChromaStore._add, ChromaStore._delete_stale
+
+    def adding(self, collection, *args, **kwargs):
+        if step == "documents" and collection is self._documents:
+            raise OSError("stopped before the document records switch")
+        return add(self, collection, *args, **kwargs)
+
+    def deleting(self, current):
+        if step == "stale" and current:
+            raise OSError("stopped before old chunks are deleted")
+        return delete_stale(self, current)
+
+    monkeypatch.setattr(ChromaStore, "_add", adding)
+    monkeypatch.setattr(ChromaStore, "_delete_stale", deleting)
+
+
+@pytest.mark.parametrize(("step", "served"), [("documents", OLD), ("stale", NEW)])
+def test_a_batch_cut_short_leaves_one_whole_version_of_each_document(
+    tmp_path, monkeypatch, step, served
+):
+    corpus = copy_corpus(tmp_path / "corpus")
+    settings = fast_settings(corpus, tmp_path / "index")
+    assert len(ingest([corpus], settings).added) == 5
+    path = corpus / f"{OT_ID}.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace(OLD, NEW), encoding="utf-8")
+    (corpus / "new.txt").write_text("Walking aids such as canes help people keep moving.\n")
+    _fail_at(monkeypatch, step)
+    with pytest.raises(IndexDamagedError):
+        ingest([corpus], settings)
+    monkeypatch.undo()
+    assert len(_stored_versions(settings, OT_ID)) == 2  # new chunks written, old ones kept
+    assistant = build_assistant(settings)
+    assert served in assistant.source(OT_ID).text
+    chunks = [c for c in assistant.retriever.chunks if c.doc_id == OT_ID]
+    assert chunks
+    assert any(served in c.text for c in chunks)
+    assert len({c.chunk_id.split(":")[1] for c in chunks}) == 1
+    assert ingest([corpus], settings).failed == []
+    assert NEW in build_assistant(settings).source(OT_ID).text
