@@ -166,8 +166,8 @@ class Assistant:
         )
 
     def _abstain_text(self, language: str) -> str:
-        titles = sorted({d.meta.title for d in self.documents.values()})
-        return message("abstain", language, topics="; ".join(titles))
+        topics = covered_titles(list(self.documents.values()), language)
+        return message("abstain", language, topics=topics)
 
     def _invalid_reason(self, question: str, language: str) -> str:
         if not question or not question.strip():
@@ -212,6 +212,25 @@ class Assistant:
                 f"No document with id '{doc_id}'. Indexed documents: {known}."
             )
         return document
+
+
+TITLES_NAMED = 5
+"""How many document titles a refusal names; the others are counted."""
+
+
+def covered_titles(documents: list[Document], language: str) -> str:
+    """What the library covers, for a refusal: the titles of its largest documents (those
+    that may be quoted first), at most TITLES_NAMED, then how many documents are not named.
+    Never the whole catalogue: at a thousand documents that was 68 KB of titles."""
+    size: dict[str, tuple[bool, int]] = {}
+    for document in documents:
+        rank = (document.meta.verified, len(document.text))
+        size[document.meta.title] = max(size.get(document.meta.title, rank), rank)
+    largest = sorted(size, key=lambda title: (size[title], title), reverse=True)
+    named = sorted(largest[:TITLES_NAMED], key=str.casefold)
+    more = sum(1 for document in documents if document.meta.title not in named)
+    listed = "; ".join(named)
+    return message("abstain_more", language, titles=listed, count=more) if more else listed
 
 
 def _file_size(path: str) -> int | None:

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import errno
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -170,20 +172,20 @@ class ChromaStore:
 
     @_guard
     def documents(self) -> dict[str, Document]:
-        found = self._documents.get(include=["documents", "metadatas"])
         docs = {}
-        for doc_id, text, meta in zip(
-            found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
-        ):
-            docs[doc_id] = _document_from_record(doc_id, text or "", dict(meta or {}))
+        for found in self._pages(self._documents, ["documents", "metadatas"]):
+            for doc_id, text, meta in zip(
+                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+            ):
+                docs[doc_id] = _document_from_record(doc_id, text or "", dict(meta or {}))
         return docs
 
     @_guard
     def chunks(self, documents: dict[str, Document]) -> list[Chunk]:
         """Current chunks of the given documents, in document order."""
-        found = self._chunks.get(include=["documents", "metadatas"])
         chunks = [
             _chunk_from_record(cid, text or "", dict(meta or {}))
+            for found in self._pages(self._chunks, ["documents", "metadatas"])
             for cid, text, meta in zip(
                 found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
             )
@@ -196,17 +198,29 @@ class ChromaStore:
         self, documents: dict[str, Document]
     ) -> tuple[list[tuple[str, int, int]], np.ndarray]:
         """(doc_id, start, end) of every current sentence, with their embeddings as rows."""
-        found = self._sentences.get(include=["metadatas", "embeddings"])
         spans, rows = [], []
-        vectors = found["embeddings"] if found["embeddings"] is not None else []
-        for meta, vector in zip(found["metadatas"] or [], vectors, strict=True):
-            meta = dict(meta or {})
-            if _is_current(meta, documents):
-                start, end = int(str(meta["start"])), int(str(meta["end"]))
-                spans.append((str(meta["doc_id"]), start, end))
-                rows.append(vector)
+        for found in self._pages(self._sentences, ["metadatas", "embeddings"]):
+            vectors = found["embeddings"] if found["embeddings"] is not None else []
+            for meta, vector in zip(found["metadatas"] or [], vectors, strict=True):
+                meta = dict(meta or {})
+                if _is_current(meta, documents):
+                    start, end = int(str(meta["start"])), int(str(meta["end"]))
+                    spans.append((str(meta["doc_id"]), start, end))
+                    rows.append(vector)
         matrix = np.asarray(rows, dtype=np.float32) if rows else np.zeros((0, 1), np.float32)
         return spans, matrix
+
+    def _pages(self, collection: Any, include: list[str]) -> Iterator[Any]:
+        """Every record of a collection, a page at a time: one `get` of all of them asks
+        SQLite for a variable per record, and above 32,766 records it refuses."""
+        size = self._client.get_max_batch_size()
+        for offset in itertools.count(0, size):
+            found = collection.get(include=include, limit=size, offset=offset)
+            if not found["ids"]:
+                return
+            yield found
+            if len(found["ids"]) < size:
+                return
 
     @_guard
     def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
@@ -231,31 +245,41 @@ class ChromaStore:
         sentence_spans: list[tuple[int, int]],
         sentence_vectors: np.ndarray,
     ) -> None:
-        version = document.content_hash
-        base = {"doc_id": document.doc_id, "version": version}
+        """One document, replacing any earlier version of it."""
+        written = IndexedDocument(document, chunks, chunk_vectors, sentence_spans, sentence_vectors)
+        self.write_documents([written], replacing={document.doc_id})
+
+    @_guard
+    def write_documents(self, written: list[IndexedDocument], replacing: set[str]) -> None:
+        """Many documents in few large Chroma calls. `replacing` names those that had a version
+        in the index before: only their old chunks are looked for and deleted (a scan of the
+        collection each, so new documents are spared it)."""
+        chunks = [(w, c) for w in written for c in w.chunks]
         self._add(
             self._chunks,
-            ids=[c.chunk_id for c in chunks],
-            vectors=chunk_vectors,
-            texts=[c.text for c in chunks],
-            metas=[{**base, **_chunk_record(c)} for c in chunks],
+            ids=[c.chunk_id for _, c in chunks],
+            vectors=_rows([w.chunk_vectors for w in written]),
+            texts=[c.text for _, c in chunks],
+            metas=[{**w.base(), **_chunk_record(c)} for w, c in chunks],
         )
+        sentences = [(w, s, e) for w in written for s, e in w.sentence_spans]
         self._add(
             self._sentences,
-            ids=[f"{document.doc_id}:{version[:10]}:s{s}-{e}" for s, e in sentence_spans],
-            vectors=sentence_vectors,
-            texts=[document.text[s:e] for s, e in sentence_spans],
-            metas=[{**base, "start": s, "end": e} for s, e in sentence_spans],
+            ids=[w.sentence_id(s, e) for w, s, e in sentences],
+            vectors=_rows([w.sentence_vectors for w in written]),
+            texts=[w.document.text[s:e] for w, s, e in sentences],
+            metas=[{**w.base(), "start": s, "end": e} for w, s, e in sentences],
         )
-        centroid = chunk_vectors.mean(axis=0) if len(chunk_vectors) else np.zeros(1)
-        norm = float(np.linalg.norm(centroid)) or 1.0
-        self._documents.upsert(
-            ids=[document.doc_id],
-            embeddings=[(centroid / norm).tolist()],
-            documents=[document.text],
-            metadatas=[_document_record(document, len(chunks))],
+        # Only now, with every new chunk in place, do the document records switch version.
+        self._add(
+            self._documents,
+            ids=[w.document.doc_id for w in written],
+            vectors=np.asarray([w.centroid() for w in written]),
+            texts=[w.document.text for w in written],
+            metas=[_document_record(w.document, len(w.chunks)) for w in written],
         )
-        self._delete_stale(document.doc_id, version)
+        current = [w.base() for w in written if w.document.doc_id in replacing]
+        self._delete_stale(current)
 
     @_guard
     def remove_document(self, doc_id: str) -> None:
@@ -269,10 +293,17 @@ class ChromaStore:
         meta["corpus_hash"] = corpus_hash
         self._chunks.modify(metadata=meta)
 
-    def _delete_stale(self, doc_id: str, version: str) -> None:
-        stale = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": version}}]}
-        self._chunks.delete(where=stale)  # type: ignore[arg-type]
-        self._sentences.delete(where=stale)  # type: ignore[arg-type]
+    def _delete_stale(self, current: list[dict[str, str]]) -> None:
+        """Chunks and sentences of these documents whose version is not the current one,
+        in one delete per collection for up to _STALE_PER_CALL documents."""
+        for lo, hi in _batches(len(current), _STALE_PER_CALL):
+            clauses = [
+                {"$and": [{"doc_id": c["doc_id"]}, {"version": {"$ne": c["version"]}}]}
+                for c in current[lo:hi]
+            ]
+            stale = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+            self._chunks.delete(where=stale)  # type: ignore[arg-type]
+            self._sentences.delete(where=stale)  # type: ignore[arg-type]
 
     def _add(
         self,
@@ -289,6 +320,38 @@ class ChromaStore:
                 documents=texts[lo:hi],
                 metadatas=metas[lo:hi],
             )
+
+
+_STALE_PER_CALL = 200
+"""Documents whose stale chunks one delete looks for (each adds a few SQL variables)."""
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """A document with its chunks and sentences and their embeddings, ready to be written."""
+
+    document: Document
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray
+    sentence_spans: list[tuple[int, int]]
+    sentence_vectors: np.ndarray
+
+    def base(self) -> dict[str, str]:
+        return {"doc_id": self.document.doc_id, "version": self.document.content_hash}
+
+    def sentence_id(self, start: int, end: int) -> str:
+        return f"{self.document.doc_id}:{self.document.content_hash[:10]}:s{start}-{end}"
+
+    def centroid(self) -> np.ndarray:
+        vectors = self.chunk_vectors
+        centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(1)
+        return centroid / (float(np.linalg.norm(centroid)) or 1.0)
+
+
+def _rows(blocks: list[np.ndarray]) -> np.ndarray:
+    """The row vectors of several arrays as one (width from the first that has rows)."""
+    filled = [b for b in blocks if len(b)]
+    return np.concatenate(filled) if filled else np.zeros((0, 1), dtype=np.float32)
 
 
 def _batches(total: int, size: int) -> Iterator[tuple[int, int]]:

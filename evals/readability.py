@@ -13,7 +13,13 @@ from evals.metrics import flesch_kincaid_grade
 
 MESSAGES = Path(__file__).resolve().parent.parent / "assistant" / "messages"
 GRADE_AIM = 8.0
-_SAMPLES = {"topics": "exercise; therapy", "refs": "[1]", "year": "2019", "length": "2500"}
+_SAMPLES = {
+    "topics": "exercise; therapy",
+    "titles": "exercise; therapy",
+    "refs": "[1]",
+    "year": "2019",
+    "length": "2500",
+}
 
 
 def fill_placeholders(text: str) -> str:

@@ -4,6 +4,10 @@ Unchanged files are recognised by a hash of their bytes and metadata before anyt
 parsed or embedded, so a second run over the same corpus loads no model and takes about a
 second. A file that cannot be read is reported and skipped; its previously indexed version,
 if any, stays in the index.
+
+Each file is parsed and chunked once for both indexes (main and multilingual); chunks and
+sentences of several documents are embedded and written to Chroma together, in the order that
+keeps the previous index usable if the run is killed (see assistant/store.py).
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from pathlib import Path
 
 from assistant.embedding import Embedder
 from assistant.errors import DocumentLoadError, IndexMismatchError
-from assistant.models import Document
+from assistant.models import Chunk, Document
 from assistant.settings import Settings
-from assistant.store import ChromaStore, forget_open_stores, index_signature
+from assistant.store import ChromaStore, IndexedDocument, forget_open_stores, index_signature
 from ingest.chunking import chunk_document
 from ingest.corpus import (
     Entry,
@@ -100,12 +104,12 @@ def _ingest_each(
     make_embedder: Callable[[Settings], Embedder],
     progress: Progress,
 ) -> list[IngestReport]:
-    reports = [run_ingest(paths, settings, lambda: make_embedder(settings), False, progress)]
+    lanes = [_Lane(settings, lambda: make_embedder(settings))]
     second = settings.translated()
     if second is not None:
-        progress(f"Multilingual index ({second.embedder}) for other languages:")
-        reports.append(run_ingest(paths, second, lambda: make_embedder(second), False, progress))
-    return reports
+        progress(f"Also the multilingual index ({second.embedder}) for other languages.")
+        lanes.append(_Lane(second, lambda: make_embedder(second), " (multilingual index)"))
+    return _run_lanes(paths, lanes, False, progress)
 
 
 _BUILDING = ".new"
@@ -140,42 +144,93 @@ def run_ingest(
     reset: bool = False,
     progress: Progress = _stderr,
 ) -> IngestReport:
-    started = time.perf_counter()
-    report = IngestReport()
-    store = _open_store(settings, reset, progress)
-    indexed = store.documents()
+    return _run_lanes(paths, [_Lane(settings, make_embedder)], reset, progress)[0]
+
+
+@dataclass
+class _Lane:
+    """One index being brought in line with the files, and what is waiting to be written."""
+
+    settings: Settings
+    make_embedder: Callable[[], Embedder]
+    where: str = ""
+    report: IngestReport = field(default_factory=IngestReport)
+    indexed: dict[str, Document] = field(default_factory=dict)
+    waiting: list[tuple[str, Document, list[Chunk]]] = field(default_factory=list)
+    records_waiting: int = 0
+    store: ChromaStore | None = None
     embedder: Embedder | None = None
+
+
+WRITE_BATCH = 4_000
+"""Records (chunks and sentences) gathered from several documents before they are embedded
+and written together: Chroma takes one large batch several times faster than many small ones."""
+
+
+def _run_lanes(
+    paths: list[Path], lanes: list[_Lane], reset: bool, progress: Progress
+) -> list[IngestReport]:
+    """Each file is read, cleaned and chunked once, for every index that lacks its version."""
+    started = time.perf_counter()
+    for lane in lanes:
+        lane.store = _open_store(lane.settings, reset, progress)
+        lane.indexed = lane.store.documents()
     files = find_files(paths)
     claimed: dict[str, Path] = {}
     entries: dict[Path, dict[str, Entry]] = {}
     refused: set[str] = set()
     for number, path in enumerate(files, start=1):
+        label = f"[{number}/{len(files)}]"
         try:
             _refuse_outside_link(path, paths, refused)
             entry = _entry_for(path, entries)
             doc_id, content_hash = identify(path, entry)
             _claim(claimed, doc_id, path)
-            old = indexed.get(doc_id)
-            _refuse_taken_id(doc_id, path, old)
-            if old is not None and old.content_hash == content_hash:
-                report.unchanged.append(doc_id)
+            for lane in lanes:
+                _refuse_taken_id(doc_id, path, lane.indexed.get(doc_id))
+            behind = [lane for lane in lanes if not _holds(lane, doc_id, content_hash)]
+            if not behind:
                 continue
-            document = build_document(path, entry, budget_of(settings))
+            document = build_document(path, entry, budget_of(lanes[0].settings))
         except (DocumentLoadError, OSError) as exc:
-            report.failed.append((path.name, _reason(path, exc)))
-            progress(f"[{number}/{len(files)}] skipped {_reason(path, exc)}")
+            for lane in lanes:
+                lane.report.failed.append((path.name, _reason(path, exc)))
+            progress(f"{label} skipped {_reason(path, exc)}")
             continue
-        embedder = embedder or make_embedder()
-        count = _index_document(store, embedder, document, settings)
-        report.chunks_embedded += count
-        (report.updated if old is not None else report.added).append(doc_id)
-        progress(f"[{number}/{len(files)}] {doc_id}: {count} chunks indexed")
-    report.removed = _remove_missing(store, indexed, paths, refused, progress)
-    current = store.documents()
-    store.record_corpus_hash(_corpus_hash(current))
-    report.documents_in_index = len(current)
-    report.seconds = time.perf_counter() - started
-    return report
+        chunked: dict[int, list[Chunk]] = {}
+        for lane in behind:
+            size = lane.settings.chunk_max_chars
+            chunks = chunked.get(size) or chunk_document(document, size)
+            chunked[size] = chunks
+            lane.waiting.append((label, document, chunks))
+            lane.records_waiting += len(chunks) + sum(len(c.sentences) for c in chunks)
+            if lane.records_waiting >= WRITE_BATCH:
+                _write_waiting(lane, progress)
+    for lane in lanes:
+        _write_waiting(lane, progress)
+        _finish(lane, paths, refused, progress, started)
+    return [lane.report for lane in lanes]
+
+
+def _holds(lane: _Lane, doc_id: str, content_hash: str) -> bool:
+    """The lane's index has this version of the document, counted as unchanged; else the
+    document is to be added or updated there."""
+    old = lane.indexed.get(doc_id)
+    if old is not None and old.content_hash == content_hash:
+        lane.report.unchanged.append(doc_id)
+        return True
+    return False
+
+
+def _finish(
+    lane: _Lane, paths: list[Path], refused: set[str], progress: Progress, started: float
+) -> None:
+    assert lane.store is not None
+    lane.report.removed = _remove_missing(lane.store, lane.indexed, paths, refused, progress)
+    current = lane.store.documents()
+    lane.store.record_corpus_hash(_corpus_hash(current))
+    lane.report.documents_in_index = len(current)
+    lane.report.seconds = time.perf_counter() - started
 
 
 def _open_store(settings: Settings, reset: bool, progress: Progress) -> ChromaStore:
@@ -243,15 +298,39 @@ def _reason(path: Path, exc: Exception) -> str:
     )
 
 
-def _index_document(
-    store: ChromaStore, embedder: Embedder, document: Document, settings: Settings
-) -> int:
-    chunks = chunk_document(document, settings.chunk_max_chars)
-    sentence_spans = sorted({span for chunk in chunks for span in chunk.sentences})
-    chunk_vectors = embedder.embed_passages([c.embedding_text() for c in chunks])
-    sentence_vectors = embedder.embed_passages([document.text[s:e] for s, e in sentence_spans])
-    store.write_document(document, chunks, chunk_vectors, sentence_spans, sentence_vectors)
-    return len(chunks)
+def _write_waiting(lane: _Lane, progress: Progress) -> None:
+    """Embed the waiting documents' chunks and sentences in one call each and write them."""
+    if not lane.waiting or lane.store is None:
+        return
+    lane.embedder = lane.embedder or lane.make_embedder()
+    spans = [sorted({s for c in chunks for s in c.sentences}) for _, _, chunks in lane.waiting]
+    chunk_vectors = lane.embedder.embed_passages(
+        [c.embedding_text() for _, _, chunks in lane.waiting for c in chunks]
+    )
+    sentence_vectors = lane.embedder.embed_passages(
+        [d.text[s:e] for (_, d, _), each in zip(lane.waiting, spans, strict=True) for s, e in each]
+    )
+    written, at_chunk, at_sentence = [], 0, 0
+    for (_, document, chunks), each in zip(lane.waiting, spans, strict=True):
+        written.append(
+            IndexedDocument(
+                document,
+                chunks,
+                chunk_vectors[at_chunk : at_chunk + len(chunks)],
+                each,
+                sentence_vectors[at_sentence : at_sentence + len(each)],
+            )
+        )
+        at_chunk, at_sentence = at_chunk + len(chunks), at_sentence + len(each)
+    replacing = {d.doc_id for _, d, _ in lane.waiting if d.doc_id in lane.indexed}
+    lane.store.write_documents(written, replacing)
+    for label, document, chunks in lane.waiting:
+        lane.report.chunks_embedded += len(chunks)
+        updated = document.doc_id in replacing
+        (lane.report.updated if updated else lane.report.added).append(document.doc_id)
+        progress(f"{label} {document.doc_id}: {len(chunks)} chunks indexed{lane.where}")
+    lane.waiting.clear()
+    lane.records_waiting = 0
 
 
 def _remove_missing(

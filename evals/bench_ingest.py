@@ -1,0 +1,106 @@
+"""Benchmark: ingest time on generated corpora, printed as numbers (not a pass/fail test).
+
+    python -m evals.bench_ingest [--docs 200 1000] [--lanes 2]
+
+For each size, writes that many small documents (paragraphs of the real corpus recombined)
+into a temporary folder and indexes them with the hash embedder (no model, so the figures
+are the pipeline's and Chroma's own cost), then changes one document in ten and indexes
+again (the update path: old chunks deleted), then loads the assistant over the index.
+With `--lanes 2` a second index is built beside it as for the multilingual lane (again with
+the hash embedder), so the figures include reading each file for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from assistant.build import build_assistant
+from assistant.embedding import HashEmbedder
+from assistant.settings import Settings
+from ingest.pipeline import run_ingest_all
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def paragraphs() -> list[str]:
+    found = []
+    for path in sorted(CORPUS.glob("*.txt")):
+        blocks = path.read_text(encoding="utf-8").split("\n\n")
+        found.extend(b.strip() for b in blocks if len(b.split()) >= 12)
+    return found
+
+
+def write_corpus(folder: Path, count: int, seed: int = 0) -> None:
+    pool, rng = paragraphs(), random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        body = "\n\n".join(rng.sample(pool, 6))
+        (folder / f"doc-{n:05d}.txt").write_text(f"Generated document {n}\n\n{body}\n", "utf-8")
+
+
+def change_some(folder: Path, every: int = 10) -> int:
+    changed = sorted(folder.glob("doc-*.txt"))[::every]
+    for path in changed:
+        path.write_text(path.read_text("utf-8") + "\nA sentence added for the update run.\n")
+    return len(changed)
+
+
+def measure(count: int, base: Path, lanes: int = 1) -> dict[str, float]:
+    corpus = base / "corpus"
+    write_corpus(corpus, count)
+    settings = dataclasses.replace(
+        Settings(), corpus_dir=corpus, index_dir=base / "index", embedder="hash"
+    )
+    second = "hash-multilingual" if lanes == 2 else ""
+    settings = dataclasses.replace(settings, translated_embedder=second)
+
+    def ingest() -> float:
+        started = time.perf_counter()
+        reports = run_ingest_all(
+            [corpus], settings, lambda s: HashEmbedder(), progress=lambda m: None
+        )
+        assert len(reports) == lanes
+        assert not reports[0].failed, reports[0].failed
+        return time.perf_counter() - started
+
+    first = ingest()
+    changed = change_some(corpus)
+    update = ingest()
+    unchanged = ingest()
+    started = time.perf_counter()
+    assistant = build_assistant(dataclasses.replace(settings, translated_embedder=""))
+    load = time.perf_counter() - started
+    return {
+        "documents": count,
+        "lanes": lanes,
+        "chunks": len(assistant.retriever.chunks),
+        "first ingest s": first,
+        f"re-ingest, {changed} changed s": update,
+        "re-ingest, unchanged s": unchanged,
+        "load s": load,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.bench_ingest")
+    parser.add_argument("--docs", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--lanes", type=int, choices=[1, 2], default=1)
+    args = parser.parse_args(argv)
+    for count in args.docs:
+        with tempfile.TemporaryDirectory() as folder:
+            row = measure(count, Path(folder), args.lanes)
+        print(
+            "  ".join(
+                f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in row.items()
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
