@@ -285,15 +285,20 @@ def _indexed(settings) -> tuple[int, set[str]]:
     return len(documents), {c.doc_id for c in store.chunks(documents)}
 
 
+EXTRA = 120
+
+
 def test_kill_during_reset_leaves_the_previous_index_whole(tmp_path):
     corpus = copy_corpus(tmp_path / "corpus")
-    for n in range(40):
+    # Enough documents that a reset runs well past the last kill, also now that ingest
+    # writes in large batches.
+    for n in range(EXTRA):
         text = " ".join(
             f"Paragraph {n}.{k} says rest and pacing help with fatigue." for k in range(60)
         )
-        (corpus / f"extra-{n:02d}.txt").write_text(f"Extra {n}\n\n{text}\n", encoding="utf-8")
+        (corpus / f"extra-{n:03d}.txt").write_text(f"Extra {n}\n\n{text}\n", encoding="utf-8")
     settings = fast_settings(corpus, tmp_path / "index")
-    assert len(ingest([corpus], settings).added) == 45
+    assert len(ingest([corpus], settings).added) == 5 + EXTRA
     killed = 0
     for delay in (1.2, 2.0, 2.8, 3.6):
         run = subprocess.Popen(
@@ -307,8 +312,8 @@ def test_kill_during_reset_leaves_the_previous_index_whole(tmp_path):
         run.kill()
         killed += run.wait() == -signal.SIGKILL
         count, with_chunks = _indexed(settings)
-        assert count == 45, f"killed after {delay} s: {count} documents left"
-        assert len(with_chunks) == 45
+        assert count == 5 + EXTRA, f"killed after {delay} s: {count} documents left"
+        assert len(with_chunks) == 5 + EXTRA
     assert killed >= 2  # some runs really were cut short
     finished = subprocess.run(
         [sys.executable, "-m", "ingest", "--reset"],
@@ -318,7 +323,7 @@ def test_kill_during_reset_leaves_the_previous_index_whole(tmp_path):
         check=False,
     )
     assert finished.returncode == 0, finished.stderr
-    assert _indexed(settings)[0] == 45
+    assert _indexed(settings)[0] == 5 + EXTRA
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]
 
 
