@@ -117,15 +117,6 @@ def what_is_asked(text: str, with_context: bool = True) -> str:
     return " ".join(sentences[i] for i in sorted(keep))
 
 
-def story_of(text: str, asked: str) -> str:
-    """What a long post says around its question: its sentences that do not ask ("" for a
-    message that is all question)."""
-    if asked == text:
-        return ""
-    sentences = [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
-    return " ".join(s for s in sentences if s not in asked)
-
-
 def _latest_topic(history: list[Turn]) -> str:
     """The most recent user question that stands on its own (folding in chains of follow-ups)."""
     chain: list[str] = []

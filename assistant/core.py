@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.compose import Answerer
-from assistant.conversation import last_answer, story_of, topic_of, what_is_asked
+from assistant.conversation import last_answer, topic_of, what_is_asked
 from assistant.errors import UnknownDocumentError
 from assistant.finder import Finder
 from assistant.language import detect_language, real_words
@@ -97,17 +97,16 @@ class Assistant:
 
     def retrieve(self, question: str, history: Sequence[Turn], language: str) -> RetrievalResult:
         """What the documents hold for the question: a follow-up is read with the topic it
-        leans on and the answer it got, a long post for its question sentences with the
-        story around them as context."""
+        leans on and the answer it got, a long post for its question sentences (with the
+        sentence before them, which usually names the problem)."""
         turns = list(history)
         topic = topic_of(question, turns)
-        asked = what_is_asked(question, with_context=False)
         retriever, _ = self.reader(language)
         query = retriever.query(
             f"{topic} {question}" if topic else question,
             language,
-            asked=asked,
-            context=topic or story_of(question, asked),
+            asked=what_is_asked(question),
+            context=topic,
             already_said=last_answer(turns) if topic else "",
         )
         return retriever.retrieve(query, self.settings.top_k)

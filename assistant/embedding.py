@@ -29,6 +29,20 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Several queries in one pass (rows in order): cheaper than one call each."""
+        ...
+
+
+def mixed_query(embedder: Embedder, parts: tuple[tuple[str, float], ...]) -> np.ndarray:
+    """The weighted sum of the parts' query vectors (embedded in one pass), as a unit vector."""
+    rows = embedder.embed_queries([text for text, _ in parts])
+    return unit(np.sum([w * row for (_, w), row in zip(parts, rows, strict=True)], axis=0))
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    return vector / (float(np.linalg.norm(vector)) or 1.0)
+
 
 class MiniLMEmbedder:
     """sentence-transformers on a model folder on disk (default: the packaged MiniLM)."""
@@ -58,6 +72,9 @@ class MiniLMEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embed_passages(texts)
 
 
 class E5Embedder:
@@ -116,6 +133,9 @@ class USEEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text])[0]
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embed_passages(texts)
+
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -149,6 +169,9 @@ class HashEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._embed(text)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embed_passages(texts)
 
     def _embed(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dims, dtype=np.float32)

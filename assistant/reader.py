@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.embedding import Embedder
+from assistant.embedding import Embedder, mixed_query
 from assistant.units import AnswerUnit, stands_alone
 
 
@@ -100,8 +100,7 @@ class UnitReader:
         for view in self.views:
             vector = focus_vectors.get(view.name)
             if vector is None:
-                total = np.sum([w * view.embedder.embed_query(t) for t, w in focus], axis=0)
-                vector = total / (float(np.linalg.norm(total)) or 1.0)
+                vector = mixed_query(view.embedder, focus)
             by_view[view.name] = np.asarray(
                 view.calibrated(view.vectors[rows] @ vector), np.float32
             )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.embedding import Embedder
+from assistant.embedding import Embedder, unit
 from assistant.errors import IndexMissingError
 from assistant.models import Chunk, Document, Passage
 from assistant.reader import ScoredUnit, UnitReader, View
@@ -101,8 +101,8 @@ class Retriever:
         )
         self.units: list[AnswerUnit] = build_units(self.chunks, self.documents, self.sentence_spans)
         self._units_of_chunk: dict[int, list[int]] = {}
-        for number, unit in enumerate(self.units):
-            self._units_of_chunk.setdefault(unit.chunk, []).append(number)
+        for number, answer_unit in enumerate(self.units):
+            self._units_of_chunk.setdefault(answer_unit.chunk, []).append(number)
         self._unit_terms = [
             set().union(*(self.sentence_terms[r] for r in u.sentences))
             | set(content_terms(u.heading))
@@ -134,15 +134,15 @@ class Retriever:
 
         `text` is what passage retrieval reads (a follow-up with its topic), `asked` the part
         of the message that asks (see Query.focus), `context` what it leans on, read at half
-        weight: the earlier question of a follow-up, or the story around a long post's
-        question. `already_said` is the previous answer of a follow-up. For a question in
+        weight: the earlier question of a follow-up. `already_said` is the previous answer
+        of a follow-up. For a question in
         another language than English only the expansion (English terms from
         glossary_translated.txt) feeds the word match: the English stemmer and BM25 would only
         find noise in the foreign words themselves.
         """
         full, terms = self._expanded(text, language)
-        vector = self._embedder.embed_query(full)
         if (not asked or asked == text) and not context:
+            vector = self._embedder.embed_query(full)
             return Query(
                 full, vector, terms, full, vector, terms, ((full, 1.0),), already_said=already_said
             )
@@ -153,15 +153,20 @@ class Retriever:
         parts += ((context, CONTEXT_WEIGHT),) if context else ()
         said = _quoted(already_said)
         parts += ((said, ANSWER_WEIGHT),) if said else ()
-        focus_vector = mix(self._embedder, parts)
+        # One pass of the model for the whole text and every part of the focus.
+        rows = self._embedder.embed_queries([full, *(t for t, _ in parts)])
+        vector = rows[0]
+        focus_vector = unit(
+            np.sum([w * r for (_, w), r in zip(parts, rows[1:], strict=True)], axis=0)
+        )
         context_terms = tuple(
             t for t in self._expanded(context, language)[1] if t not in asked_terms
         )
         if already_said:
-            vector = _unit(vector + ANSWER_WEIGHT * focus_vector)
+            vector = unit(vector + ANSWER_WEIGHT * focus_vector)
         else:
             # A long post: the question sentences lead, the story around them still counts.
-            vector = _unit(0.6 * focus_vector + 0.4 * vector)
+            vector = unit(0.6 * focus_vector + 0.4 * vector)
         return Query(
             full,
             vector,
@@ -269,8 +274,7 @@ class Retriever:
 
 
 CONTEXT_WEIGHT = 0.5
-"""Weight of what a message leans on (a follow-up's topic, a long post's story) against the
-words that ask."""
+"""Weight of what a follow-up leans on (the earlier question) against its own words."""
 ANSWER_WEIGHT = 0.3
 """Weight of the previous answer's quotes in what a follow-up asks (never quoted again)."""
 _MARKER = re.compile(r"\s*\[\d+\]\s*$")
@@ -282,16 +286,6 @@ def _quoted(answer: str) -> str:
     lines = [line for line in answer.splitlines() if line.strip()]
     quoted = [_MARKER.sub("", line) for line in lines if _MARKER.search(line)]
     return " ".join(quoted or lines)[:600]
-
-
-def mix(embedder: Embedder, parts: tuple[tuple[str, float], ...]) -> np.ndarray:
-    """The weighted sum of the parts' query vectors, as a unit vector."""
-    vectors = [w * embedder.embed_query(t) for t, w in parts]
-    return _unit(np.sum(vectors, axis=0))
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    return vector / (float(np.linalg.norm(vector)) or 1.0)
 
 
 def _said_before(text: str, earlier: str) -> bool:
