@@ -125,6 +125,8 @@ WHOLE_LIST_CHARS = 700
 """A list with its lead-in this short is quoted whole."""
 WINDOW = 3
 """Most sentences quoted from a longer paragraph."""
+FOLLOWER_MARGIN = 0.2
+"""A sentence after the best one joins the quote (room permitting) when it scores within this."""
 
 _FIGURES = re.compile(
     r"\b(life ?span|life expectancy|years after (the )?diagnosis|\d+ ?(%|percent)|"
@@ -171,7 +173,9 @@ def _sentence_window(scored: ScoredUnit, text: str) -> tuple[int, int]:
         # A sentence that leans on the last one ("If not, you did too much.") always comes
         # with it; another close match only while the window has room.
         leans = bool(_LEANS_BACK.match(follower))
-        if not leans and (last - first + 1 >= WINDOW or scores[last + 1] < scores[best] - 0.1):
+        if not leans and (
+            last - first + 1 >= WINDOW or scores[last + 1] < scores[best] - FOLLOWER_MARGIN
+        ):
             break
         last += 1
     # A sentence before it that answers nearly as well opens the quote, room permitting.

@@ -129,7 +129,9 @@ def stands_alone(sentence: str) -> bool:
     if not text or is_link_line(text) or _BYLINE.match(text) or points_elsewhere(text):
         return False
     words = text.split()
-    if len(words) <= 3:
+    # A question in a document (a FAQ heading, "What keeps you from self-care?") asks, it
+    # does not answer.
+    if len(words) <= 3 or text.rstrip("\"”’' )").endswith("?"):
         return False
     # A label or title: no sentence-ending punctuation and no verb.
     return bool(re.search(r"[.!?;:)\"”]$", text)) or bool(_VERB.search(text))
