@@ -8,12 +8,11 @@ evidence that the paragraph below it answers it), through one or more embedding 
 ("views"), plus the share of the question's meaning-bearing words the unit and its heading
 contain.
 
-For English the reading is done with multilingual-e5-small (trained on query/passage
-relevance), whose stored sentence vectors are read from the multilingual index, so only the
-question and the headings are embedded here; MiniLM alone and both together were measured and
-did worse on the dev cases (README). No cross-encoder or extractive-QA model ships in a
-package this project can install, so the reading is a combination of these signals, weighed on
-the dev cases.
+For English the reading is done with two models: all-MiniLM-L6-v2 (symmetric similarity) and
+multilingual-e5-small (trained on query/passage relevance); their stored sentence vectors are
+read from the two indexes, so only the question and the headings are embedded here. No
+cross-encoder or extractive-QA model ships in a package this project can install, so the
+reading is a combination of these signals, weighed on the dev cases (README).
 """
 
 from __future__ import annotations
