@@ -35,8 +35,6 @@ class View:
     """Row i is the vector of sentence i of the retriever the units come from (zeros if unknown)."""
     scale: tuple[float, float]
     """(unrelated, answering): typical similarities, mapped to 0 and 1 so views can be added."""
-    weight: float = 1.0
-    """Share of this view in the reading, against the other views."""
     headings: dict[str, np.ndarray] = field(default_factory=dict)
 
     def calibrated(self, similarity: np.ndarray | float) -> np.ndarray | float:
@@ -104,15 +102,14 @@ class UnitReader:
             by_view[view.name] = np.asarray(
                 view.calibrated(view.vectors[rows] @ vector), np.float32
             )
-            sentence += view.weight * by_view[view.name]
+            sentence += by_view[view.name]
             view.embed_headings([u.heading for u in units])
             for i, unit in enumerate(units):
                 if unit.heading in view.headings:
                     similarity = float(view.headings[unit.heading] @ vector)
-                    heading[i] += view.weight * float(view.calibrated(similarity))
-        total_weight = sum(view.weight for view in self.views)
-        sentence /= total_weight
-        heading /= total_weight
+                    heading[i] += float(view.calibrated(similarity))
+        sentence /= len(self.views)
+        heading /= len(self.views)
         scored = []
         w = self.weights
         for i, unit in enumerate(units):
