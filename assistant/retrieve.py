@@ -80,7 +80,6 @@ class Retriever:
         self._position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         chunk_terms = [content_terms(c.embedding_text()) for c in self.chunks]
         self._term_sets = [set(t) for t in chunk_terms]
-        self.section_terms = [set(content_terms(c.section)) for c in self.chunks]
         self._idf = _idf(self._term_sets)
         self._max_idf = max(self._idf.values(), default=1.0)
         self._bm25 = bm25s.BM25()
@@ -117,10 +116,6 @@ class Retriever:
         spans = self._chunk_spans.get(doc_id, [])
         at = bisect.bisect_right(spans, (start, math.inf, math.inf)) - 1
         return spans[at][2] if at >= 0 and spans[at][0] <= start < spans[at][1] else -1
-
-    def terms_of(self, chunk: Chunk) -> set[str]:
-        """The stemmed content words of a chunk and its heading, as indexed."""
-        return self._term_sets[self._position[chunk.chunk_id]]
 
     def query(
         self,
