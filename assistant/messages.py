@@ -2,12 +2,11 @@
 
 Keeping them in files keeps the wording reviewable (and translatable) apart from code.
 Each language (en, es, fr, de, pt) has the same files; a missing one falls back to English.
-`ui_labels.json` holds the app's labels, for the UI to show in the user's language.
+The app's labels (buttons, headings) are the web UI's own: see `webui/labels.py`.
 """
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,14 +24,3 @@ def _read(language: str, name: str) -> str:
 def message(name: str, language: str = "en", **values: object) -> str:
     text = _read(language, name)
     return text.format(**values) if values else text
-
-
-def ui_labels(language: str = "en") -> dict[str, str]:
-    """The app's labels in `language`; any label not translated yet is the English one."""
-    return {**_labels("en"), **_labels(language)}
-
-
-@lru_cache(maxsize=8)
-def _labels(language: str) -> dict[str, str]:
-    path = _FOLDER / language / "ui_labels.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

@@ -7,7 +7,7 @@ constructors; nothing reads them as a global at import time.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,9 @@ class Settings:
     max_read_seconds: float = 60.0
     """Longest time reading one PDF may take; a file that needs more is refused by name."""
     host: str = "127.0.0.1"
-    """Address the app binds to; set 0.0.0.0 to open it to the network."""
+    """Address the app binds to; set 0.0.0.0 to open it to the network (then a staff password hash is required)."""
+    staff_password_hash: str = field(default="", repr=False)
+    """Salted hash of the staff password (made by `python -m webui.auth`) that the Documents tab's actions ask for; empty: no login (allowed on 127.0.0.1 only)."""
     port: int = 7860
     """Port the app listens on."""
 

@@ -16,7 +16,7 @@ import shutil
 import threading
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,10 @@ class FileResult:
     doc_id: str | None = None
     stored_as: str | None = None
     """The file's name in the corpus folder, when it was copied there."""
+    reason: str = field(default="", compare=False)
+    """What happened, as the key of a label the app shows in the reader's language (with
+    `values` filled in); `message` is the same sentence in English, which equality compares."""
+    values: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -115,12 +119,13 @@ class Library:
     def update_metadata(
         self, doc_id: str, source_path: str, edit: MetadataEdit, progress: Progress
     ) -> FileResult:
-        problem = _invalid_edit(edit)
+        problem, reason, values = _invalid_edit(edit)
         path = Path(source_path)
         if not problem and not self._in_corpus(path):
             problem = f"it was indexed from {path}, outside the corpus folder {self.corpus}/"
+            reason, values = "lib_outside_corpus", {"path": str(path), "corpus": str(self.corpus)}
         if problem:
-            return FileResult(doc_id, False, f"Not saved: {problem}.", doc_id)
+            return FileResult(doc_id, False, f"Not saved: {problem}.", doc_id, None, reason, values)
         with self._lock:
             entries = _read_json(path.parent)
             entry = _entry(entries, path.name, doc_id)
@@ -136,7 +141,9 @@ class Library:
                 entry["verified"] = edit.verified
             _write_json(path.parent, entries)
             self._ingest(progress)
-        return FileResult(doc_id, True, f"Saved the details of “{edit.title.strip()}”.", doc_id)
+        title = edit.title.strip()
+        said = f"Saved the details of “{title}”."
+        return FileResult(doc_id, True, said, doc_id, None, "lib_saved", {"title": title})
 
     def remove(self, doc_id: str, source_path: str, progress: Progress) -> FileResult:
         """Take a document out of the index; its file moves to corpus/.removed/."""
@@ -147,7 +154,9 @@ class Library:
                     if settings is not None:
                         store = ChromaStore(settings.index_dir, index_signature(settings), True)
                         store.remove_document(doc_id)
-                return FileResult(doc_id, True, f"Removed {doc_id} from the index.", doc_id)
+                said = f"Removed {doc_id} from the index."
+                values = {"doc_id": doc_id}
+                return FileResult(doc_id, True, said, doc_id, None, "lib_removed", values)
             kept_file = self._keep_removed(path)
             entries = _read_json(path.parent)
             kept = [e for e in entries["documents"] if e.get("file") != path.name]
@@ -164,6 +173,8 @@ class Library:
             True,
             f"Removed {doc_id}. Its file was kept in {kept_file.parent}/ in case you need it back.",
             doc_id,
+            reason="lib_removed_kept",
+            values={"doc_id": doc_id, "folder": str(kept_file.parent)},
         )
 
     def _ingest(self, progress: Progress) -> IngestReport:
@@ -182,14 +193,16 @@ class Library:
     ) -> FileResult:
         """Check one upload and, if it is good, move it into the corpus under a safe name."""
         shown = upload.name
-        problem = self._upload_problem(upload)
+        problem, reason, values = self._upload_problem(upload)
         if problem:
-            return FileResult(shown, False, f"{shown}: {problem}")
+            values = {"name": shown, **values}
+            return FileResult(shown, False, f"{shown}: {problem}", reason=reason, values=values)
         name = self._free_name(safe_filename(shown), batch)
         target = self.corpus / name
         replacing = target.exists()
         if replacing and target.read_bytes() == upload.read_bytes():
-            return FileResult(shown, True, f"{shown}: already in the library, unchanged.")
+            said = f"{shown}: already in the library, unchanged."
+            return FileResult(shown, True, said, reason="lib_unchanged", values={"name": shown})
         entries = _read_json(self.corpus)
         earlier = next((e for e in entries["documents"] if e.get("file") == name), None)
         if replacing and not replace:
@@ -200,6 +213,8 @@ class Library:
                 f"{shown}: the library already has a different file of this name (“{title}”). "
                 "Nothing was changed. To replace it, tick “Replace documents that have the same "
                 "file name” and add it again.",
+                reason="lib_name_taken",
+                values={"name": shown, "title": title},
             )
         staged = staging / name
         shutil.copyfile(upload, staged)
@@ -208,7 +223,15 @@ class Library:
         try:
             document = build_document(staged, entry, budget_of(self.settings))
         except DocumentLoadError as exc:
-            return FileResult(shown, False, f"{exc} Nothing was added.")
+            return FileResult(
+                shown,
+                False,
+                f"{exc} Nothing was added.",
+                None,
+                None,
+                "lib_not_added",
+                {"reason": str(exc)},
+            )
         if replacing:
             kept = self._keep_removed(target)
             batch[name] = _Replaced(kept, earlier)
@@ -223,15 +246,16 @@ class Library:
             batch[name] = None
         shutil.move(staged, target)
         if not replacing:
-            return FileResult(
-                shown, True, f"{shown}: added as “{document.meta.title}”.", document.doc_id, name
-            )
+            values = {"name": shown, "title": document.meta.title}
+            said = f"{shown}: added as “{document.meta.title}”."
+            return FileResult(shown, True, said, document.doc_id, name, "lib_added", values)
         message = (
             f"{shown}: replaces the earlier version as “{document.meta.title}”. Its title, "
             "publisher, date and web address described the earlier version and were cleared: "
             "check them under “Edit or remove a document” and save."
         )
-        return FileResult(shown, True, message, document.doc_id, stored_as=name)
+        values = {"name": shown, "title": document.meta.title}
+        return FileResult(shown, True, message, document.doc_id, name, "lib_replaced", values)
 
     def _confirm(
         self, result: FileResult, report: IngestReport, batch: dict[str, _Replaced | None]
@@ -251,7 +275,14 @@ class Library:
                     for e in entries["documents"]
                 ]
                 _write_json(self.corpus, entries)
-        return FileResult(result.name, False, f"{failed[result.stored_as]} Nothing was added.")
+        reason = failed[result.stored_as]
+        return FileResult(
+            result.name,
+            False,
+            f"{reason} Nothing was added.",
+            reason="lib_not_added",
+            values={"reason": reason},
+        )
 
     def _keep_removed(self, path: Path) -> Path:
         """Copy a file about to be replaced or removed into corpus/.removed/, dated."""
@@ -261,21 +292,31 @@ class Library:
         shutil.copyfile(path, kept)
         return kept
 
-    def _upload_problem(self, upload: Path) -> str:
+    def _upload_problem(self, upload: Path) -> tuple[str, str, dict[str, str]]:
+        """(why the file cannot be added, in English, as a label key, the label's values)."""
         suffix = upload.suffix.lower()
         if suffix not in SUPPORTED:
+            values = {"suffix": suffix or "(none)", "types": ", ".join(SUPPORTED)}
             return (
-                f"files of type '{suffix or '(none)'}' cannot be added. "
-                f"Save it as one of {', '.join(SUPPORTED)}."
+                f"files of type '{values['suffix']}' cannot be added. "
+                f"Save it as one of {values['types']}.",
+                "lib_bad_type",
+                values,
             )
         size = upload.stat().st_size
         limit = self.settings.max_upload_mb * 1024 * 1024
         if size > limit:
+            values = {
+                "size": f"{size / 1024 / 1024:.1f}",
+                "limit": str(self.settings.max_upload_mb),
+            }
             return (
-                f"the file is {size / 1024 / 1024:.1f} MB and the limit is "
-                f"{self.settings.max_upload_mb} MB. Split it into smaller files."
+                f"the file is {values['size']} MB and the limit is "
+                f"{values['limit']} MB. Split it into smaller files.",
+                "lib_too_big",
+                values,
             )
-        return ""
+        return "", "", {}
 
     def _free_name(self, name: str, batch: dict[str, _Replaced | None]) -> str:
         """`name`, or `name-2`, `name-3`... when its document id belongs to another file,
@@ -310,20 +351,29 @@ def safe_filename(name: str) -> str:
     return f"{stem or 'document'}{suffix.lower()}"
 
 
-def _invalid_edit(edit: MetadataEdit) -> str:
+def _invalid_edit(edit: MetadataEdit) -> tuple[str, str, dict[str, str]]:
+    """(what is wrong with the edit, in English, as a label key, the label's values)."""
     if not edit.title.strip():
-        return "the title is empty; every document needs one"
+        return "the title is empty; every document needs one", "lib_no_title", {}
     if len(edit.title) > 300:
-        return "the title is longer than 300 characters"
+        return "the title is longer than 300 characters", "lib_title_long", {}
     updated = edit.updated.strip()
     if updated and (not _DATE.match(updated) or not _valid_date(updated)):
-        return f"'{updated}' is not a date; write it as YYYY, YYYY-MM or YYYY-MM-DD"
+        return (
+            f"'{updated}' is not a date; write it as YYYY, YYYY-MM or YYYY-MM-DD",
+            "lib_bad_date",
+            {"value": updated},
+        )
     if edit.source_note and len(edit.source_note) > 1000:
-        return "the source note is longer than 1000 characters"
+        return "the source note is longer than 1000 characters", "lib_note_long", {}
     url = edit.url.strip()
     if url and not re.match(r"^https?://\S+$", url):
-        return f"'{url}' is not a web address; it must start with http:// or https://"
-    return ""
+        return (
+            f"'{url}' is not a web address; it must start with http:// or https://",
+            "lib_bad_url",
+            {"value": url},
+        )
+    return "", "", {}
 
 
 def _valid_date(value: str) -> bool:

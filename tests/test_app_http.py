@@ -11,8 +11,8 @@ import stat
 import pytest
 from conftest import copy_corpus, ingest
 
-from assistant.feedback import FeedbackStore
 from assistant.settings import Settings
+from webui.feedback import FeedbackStore
 
 
 @pytest.fixture(scope="module")

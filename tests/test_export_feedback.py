@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.export import answer_as_text, reference
-from assistant.feedback import FeedbackStore
-from assistant.messages import ui_labels
 from assistant.models import Answer, Citation, Document, DocumentMeta
+from webui.export import answer_as_text, reference
+from webui.feedback import FeedbackStore
+from webui.labels import ui_labels
 
 
 def citation(n: int = 1, **fields) -> Citation:

@@ -12,10 +12,11 @@ from conftest import copy_corpus, fast_settings, ingest
 from assistant.build import build_assistant
 from assistant.conversation import is_follow_up, resolve
 from assistant.language import LANGUAGE_NAMES, LANGUAGES, detect_language
-from assistant.messages import message, ui_labels
+from assistant.messages import message
 from assistant.models import Turn
 from assistant.safety import route
 from assistant.text import expand, fold
+from webui.labels import ui_labels
 
 MESSAGES = Path(__file__).resolve().parent.parent / "assistant" / "messages"
 OTHER = [code for code in LANGUAGES if code != "en"]

@@ -238,7 +238,7 @@ def test_document_page_shows_where_the_text_comes_from(unverified):
 
 def test_labels_exist_in_every_language():
     from assistant.language import LANGUAGES
-    from assistant.messages import _labels
+    from webui.labels import _labels
 
     for language in LANGUAGES:
         labels = _labels(language)

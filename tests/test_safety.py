@@ -357,7 +357,8 @@ def _answer(status="answered", safety=None, language="en"):
 
 @pytest.mark.parametrize("language", list(ROUTES))
 def test_support_note_says_it_in_words_in_the_question_language(language):
-    from assistant.messages import message, ui_labels
+    from assistant.messages import message
+    from webui.labels import ui_labels
     from webui.render import announcement, urgent_banner
 
     note = urgent_banner(_answer(safety="crisis", language=language))

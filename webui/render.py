@@ -15,8 +15,9 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-from assistant.messages import message, ui_labels
+from assistant.messages import message
 from assistant.models import Answer, Citation, Document, DocumentSummary, Match
+from webui.labels import ui_labels
 
 if TYPE_CHECKING:
     from ingest.library import FileResult
@@ -93,15 +94,26 @@ def sources_empty(language: str = "en") -> str:
     return f'<p class="empty">{html.escape(ui_labels(language)["sources_empty"])}</p>'
 
 
-def file_results(results: list[FileResult], note: str = "") -> str:
-    """One line per file or document: done or not, and why, as a status region."""
+def file_results(
+    results: list[FileResult], note: str = "", language: str = "en", failed: str = "not_added"
+) -> str:
+    """One line per file or document: done or not (`failed` names the label), and why, in
+    `language` when the library said why as a label, as a status region."""
+    labels = ui_labels(language)
     items = "".join(
         f'<li class="{"ok" if r.ok else "failed"}">'
-        f"<strong>{'Done' if r.ok else 'Not added'}:</strong> {html.escape(r.message)}</li>"
+        f"<strong>{html.escape(labels['done' if r.ok else failed])}:</strong> "
+        f"{html.escape(_said(r, labels))}</li>"
         for r in results
     )
     extra = f"<p>{html.escape(note)}</p>" if note else ""
     return f'<ul class="results" role="status">{items}</ul>{extra}'
+
+
+def _said(result: FileResult, labels: Labels) -> str:
+    if result.reason in labels:
+        return labels[result.reason].format(**result.values)
+    return result.message
 
 
 def urgent_banner(answer: Answer) -> str:
@@ -296,29 +308,31 @@ def _unverified(labels: Labels) -> str:
 
 def documents_table(summaries: list[DocumentSummary], language: str = "en") -> str:
     """The indexed documents as a real table, with a caption and column headers."""
-    if not summaries:
-        return '<p class="empty">No documents are indexed yet. Add some below.</p>'
     labels = ui_labels(language)
-    columns = ("Title", "Publisher", "Updated", "Language", "Id", "File size", "Chunks")
+    if not summaries:
+        return f'<p class="empty">{html.escape(labels["no_documents"])}</p>'
+    columns = ("title", "publisher", "column_updated", "language", "column_id", "file_size")
     head = "".join(
-        f'<th scope="col">{html.escape(h)}</th>' for h in (*columns, labels["source_note"])
+        f'<th scope="col">{html.escape(labels[h])}</th>'
+        for h in (*columns, "chunks", "source_note")
     )
     rows = "".join(_document_row(s, labels) for s in summaries)
     return (
-        '<table class="documents"><caption>Indexed documents</caption>'
+        f'<table class="documents"><caption>{html.escape(labels["indexed_documents"])}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
     )
 
 
 def _document_row(summary: DocumentSummary, labels: Labels) -> str:
     meta = summary.meta
-    size = _size(summary.file_bytes) if summary.file_bytes is not None else "file missing"
+    size = _size(summary.file_bytes) if summary.file_bytes is not None else labels["file_missing"]
+    characters = labels["characters_count"].format(count=f"{summary.characters:,}")
     cells = (
-        html.escape(meta.publisher or "not stated"),
-        html.escape(meta.updated or "not stated"),
+        html.escape(meta.publisher or labels["not_stated"]),
+        html.escape(meta.updated or labels["not_stated"]),
         html.escape(meta.language),
         html.escape(meta.doc_id),
-        f"{size} ({summary.characters:,} characters)",
+        html.escape(f"{size} ({characters})"),
         str(summary.chunks),
         html.escape(meta.source_note or ""),
     )

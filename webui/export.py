@@ -16,8 +16,9 @@ import itertools
 import re
 from collections.abc import Mapping
 
-from assistant.messages import message, ui_labels
+from assistant.messages import message
 from assistant.models import Answer, Citation, Document
+from webui.labels import ui_labels
 
 _MARKERS = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
 _BULLET_GAP = re.compile(r"[\s•\-*–]*")
