@@ -45,7 +45,7 @@ def create_app(services: Services) -> gr.Blocks:
                 ask_tab(services)
             with gr.Tab(t("tab_find"), id="find"):
                 find_tab(services)
-            with gr.Tab(t("tab_documents"), id="documents") as documents:
+            with gr.Tab(t("tab_documents"), id="documents", elem_id="documents-tab") as documents:
                 documents_tab(services, documents)
     return app
 
