@@ -10,6 +10,9 @@ close together. Documents marked unverified are searched too; each match says wh
 document is verified, so the UI can label it (only answers leave such documents out).
 
 One match per paragraph (a line of the cleaned text): the best window in it stands for it.
+When two to four sentences are pasted (two sentences of a paragraph, or a sentence and its
+translation), each match also marks, in its paragraph, the sentence that says each pasted
+sentence (`Match.highlights`), when that sentence is about the best place for it anywhere.
 `close_match` says whether the best match clearly stands out from the rest; calibrated on
 the find cases of evals/cases.jsonl and on unrelated sentences, in every language (see
 `is_close_match`). Locations are for people: section heading, paragraph number (counted on
@@ -20,7 +23,10 @@ from __future__ import annotations
 
 import re
 import statistics
+from bisect import bisect_left
+from dataclasses import replace
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from assistant.models import Document, Match
@@ -37,7 +43,39 @@ class Finder:
         """The best match in each of the `k` best paragraphs, best first."""
         wanted = " ".join(text.split())
         matches = self._exact(wanted) + self._similar(wanted, language)
-        return self._best_per_paragraph(matches)[:k]
+        ranked = self._best_per_paragraph(matches)[:k]
+        parts = pasted_sentences(wanted)
+        if not 2 <= len(parts) <= MAX_PASTED_SENTENCES:
+            return ranked
+        retriever = self._retriever
+        dense = [retriever.sentence_similarities(retriever.query(p, language)) for p in parts]
+        return [self._with_highlights(m, parts, dense) for m in ranked]
+
+    def _with_highlights(self, match: Match, parts: list[str], dense: list[np.ndarray]) -> Match:
+        """`match` with the sentence of its paragraph that says each pasted sentence marked."""
+        spans = self._retriever.sentence_spans
+        text = self._retriever.documents[match.doc_id].text
+        first, last = paragraph_span(text, match.start, match.end)
+        rows = range(bisect_left(spans, (match.doc_id, first, -1)), len(spans))
+        inside = []
+        for row in rows:
+            doc_id, start, _ = spans[row]
+            if doc_id != match.doc_id or start >= last:
+                break
+            inside.append(row)
+        marked: set[tuple[int, int]] = set()
+        for part, similarity in zip(parts, dense, strict=True):
+            scored = [
+                (max(_fuzzy(part, text[spans[r][1] : spans[r][2]]), float(similarity[r])), r)
+                for r in inside
+            ]
+            if not scored:
+                continue
+            score, row = max(scored)
+            near_best = bool(similarity[row] >= similarity.max() - HIGHLIGHT_MARGIN)
+            if score >= HIGHLIGHT_FUZZY or near_best:
+                marked.add((spans[row][1], spans[row][2]))
+        return replace(match, highlights=tuple(sorted(marked))) if marked else match
 
     def _exact(self, wanted: str) -> list[Match]:
         pattern = _loose_pattern(wanted)
@@ -99,6 +137,22 @@ class Finder:
             verified=document.meta.verified,
             paragraph=paragraph_number(document, start),
         )
+
+
+MAX_PASTED_SENTENCES = 4
+"""Up to this many pasted sentences are each marked in the matches (one embedding each)."""
+HIGHLIGHT_FUZZY = 0.8
+"""A sentence of the paragraph whose letters match a pasted sentence this well is marked."""
+HIGHLIGHT_MARGIN = 0.02
+"""Otherwise it is marked when its meaning is within this of the pasted sentence's best
+match anywhere (so an unrelated paragraph gets no second mark)."""
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?。])|(?<=[.!?。][\"'”’»)]))\s+")
+
+
+def pasted_sentences(text: str) -> list[str]:
+    """The sentences of pasted text (split after . ! ? and a space); pieces under three words
+    ("Dr.", "p. 4") are not sentences of their own and are left out."""
+    return [p.strip() for p in _SENTENCE_END.split(text) if len(p.split()) >= 3]
 
 
 def _loose_pattern(wanted: str) -> re.Pattern[str]:

@@ -207,10 +207,14 @@ class Match:
     """False when the document is marked unverified (never quoted in answers)."""
     paragraph: int | None = None
     """1-based paragraph (non-empty line) number, on its page for PDFs."""
+    highlights: tuple[tuple[int, int], ...] = ()
+    """When several sentences were pasted: the (start, end) of the sentence in this match's
+    paragraph that says each of them; empty otherwise (then start..end is the place)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["score"] = round(self.score, 4)
+        data["highlights"] = [list(span) for span in self.highlights]
         return data
 
 

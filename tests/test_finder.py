@@ -132,3 +132,70 @@ def test_real_translation_finds_its_source_as_a_close_match(real_assistant, lang
     matches, close, _ = find_matches(real_assistant, text)
     assert source in matches[0].text
     assert close is True
+
+
+# Two pasted sentences: each marked in the passage
+
+OT_FIRST = "Occupational therapists (OTs) help people do everyday things."
+OT_LAST = "They focus on removing barriers by adapting people’s environment."
+
+
+def test_two_pasted_sentences_are_both_marked_in_the_passage(fast_assistant):
+    from webui.render import find_html
+
+    # The first and the last sentence of one paragraph, four sentences apart.
+    pasted = OT_FIRST + " " + OT_LAST.replace("’", "'")
+    matches, _, _ = find_matches(fast_assistant, pasted)
+    best = matches[0]
+    text = fast_assistant.documents[best.doc_id].text
+    assert [text[a:b] for a, b in best.highlights] == [OT_FIRST, OT_LAST]
+    shown = find_html(pasted, matches, fast_assistant.documents)
+    first_item = shown.split('<li class="match">')[1]
+    assert first_item.count("<mark>") == 2
+    assert f"<mark>{OT_FIRST}</mark>" in first_item
+    assert f"<mark>{OT_LAST}</mark>" in first_item
+    assert find_json(fast_assistant, pasted)["matches"][0]["highlights"] == [
+        [text.index(OT_FIRST), text.index(OT_FIRST) + len(OT_FIRST)],
+        [text.index(OT_LAST), text.index(OT_LAST) + len(OT_LAST)],
+    ]
+
+
+def test_an_unrelated_second_sentence_marks_nothing_more(fast_assistant):
+    pasted = f"{OT_FIRST} {UNRELATED['en']}"
+    best = fast_assistant.find(pasted, k=5)[0]
+    text = fast_assistant.documents[best.doc_id].text
+    assert [text[a:b] for a, b in best.highlights] == [OT_FIRST]
+
+
+def test_one_pasted_sentence_keeps_the_match_as_the_mark(fast_assistant):
+    best = fast_assistant.find(OT_FIRST, k=5)[0]
+    assert best.highlights == ()
+    assert best.text == OT_FIRST
+
+
+@pytest.mark.parametrize(
+    ("pasted", "sentences"),
+    [
+        ("One two three. Four five six.", ["One two three.", "Four five six."]),
+        ('He said "stop now." Then we left.', ['He said "stop now."', "Then we left."]),
+        ("See Dr. Smith at noon today.", ["Smith at noon today."]),
+        ("Wie geht es? Gut, danke schön!", ["Wie geht es?", "Gut, danke schön!"]),
+    ],
+)
+def test_pasted_sentences(pasted, sentences):
+    from assistant.finder import pasted_sentences
+
+    assert pasted_sentences(pasted) == sentences
+
+
+@pytest.mark.real
+def test_real_two_sentences_and_a_sentence_with_its_translation(real_assistant):
+    pasted = OT_FIRST + " " + OT_LAST
+    best = find_matches(real_assistant, pasted)[0][0]
+    text = real_assistant.documents[best.doc_id].text
+    assert [text[a:b] for a, b in best.highlights] == [OT_FIRST, OT_LAST]
+    # A German sentence pasted with its English source: the source sentence is the mark.
+    german, source = TRANSLATED["de"]
+    best = find_matches(real_assistant, f"{source} {german}")[0][0]
+    text = real_assistant.documents[best.doc_id].text
+    assert [text[a:b] for a, b in best.highlights] == [source]

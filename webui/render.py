@@ -152,23 +152,38 @@ def document_link(doc_id: str, start: int | None = None, end: int | None = None)
     return f"{path}?{urlencode({'start': start, 'end': end})}#quote"
 
 
-def highlighted_context(document: Document, start: int, end: int) -> str:
-    """The paragraph around `start`..`end` with that span marked, trimmed to a readable size."""
-    para_start, para_end = document.paragraph_around(start, end)
-    begin, finish = max(para_start, start - _CONTEXT_CHARS), min(para_end, end + _CONTEXT_CHARS)
-    before = ("… " if begin > para_start else "") + document.text[begin:start]
-    after = document.text[end:finish] + (" …" if finish < para_end else "")
-    return (
-        f"{html.escape(before)}<mark>{html.escape(document.text[start:end])}</mark>"
-        f"{html.escape(after)}"
-    )
+def highlighted_context(
+    document: Document, start: int, end: int, spans: tuple[tuple[int, int], ...] = ()
+) -> str:
+    """The paragraph around `start`..`end` with that span marked (or each of `spans`, when
+    given), trimmed to a readable size."""
+    marks = sorted(spans) or [(start, end)]
+    first, last = marks[0][0], max(e for _, e in marks)
+    para_start, para_end = document.paragraph_around(first, last)
+    begin, finish = max(para_start, first - _CONTEXT_CHARS), min(para_end, last + _CONTEXT_CHARS)
+    pieces = ["… " if begin > para_start else ""]
+    position = begin
+    for mark_start, mark_end in marks:
+        if mark_start < position:  # overlapping spans: the earlier mark already holds it
+            continue
+        pieces.append(html.escape(document.text[position:mark_start]))
+        pieces.append(f"<mark>{html.escape(document.text[mark_start:mark_end])}</mark>")
+        position = mark_end
+    pieces.append(html.escape(document.text[position:finish]))
+    return "".join(pieces) + (" …" if finish < para_end else "")
 
 
-def _context(document: Document | None, start: int, end: int, text: str) -> str:
-    """The span marked in its paragraph, or just the span when the document is not at hand."""
+def _context(
+    document: Document | None,
+    start: int,
+    end: int,
+    text: str,
+    spans: tuple[tuple[int, int], ...] = (),
+) -> str:
+    """The span(s) marked in their paragraph, or just the text when the document is not at hand."""
     if document is None:
         return f"<mark>{html.escape(text)}</mark>"
-    return highlighted_context(document, start, end)
+    return highlighted_context(document, start, end, spans)
 
 
 def sources_html(answer: Answer, documents: Mapping[str, Document]) -> str:
@@ -267,7 +282,7 @@ def find_html(
 
 
 def _match_item(n: int, text: str, match: Match, document: Document | None, labels: Labels) -> str:
-    context = _context(document, match.start, match.end, match.text)
+    context = _context(document, match.start, match.end, match.text, match.highlights)
     kind = (
         labels["exact_match"]
         if match.exact
