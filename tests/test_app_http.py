@@ -126,3 +126,17 @@ def test_a_file_left_in_the_corpus_by_a_killed_upload_is_indexed_at_start(tmp_pa
     documents = services.assistant.documents
     assert "left-by-upload" in documents
     assert "above-ms-occupational-therapy" not in documents
+
+
+def test_document_pages_speak_the_browsers_language(client):
+    missing = client.get("/document/nothing-here", headers={"accept-language": "fr-FR,fr;q=0.9"})
+    assert missing.status_code == 404
+    assert '<html lang="fr">' in missing.text
+    assert "<title>Document introuvable · MS Rehab Assistant</title>" in missing.text
+    page = client.get("/document/above-ms-occupational-therapy", headers={"accept-language": "de"})
+    assert page.status_code == 200
+    assert '<main lang="en">' in page.text
+    assert "— Above MS (Biogen), Datum nicht angegeben." in page.text
+    assert "Herkunft des Textes: Text of an Above MS (Biogen) web page" in page.text
+    english = client.get("/document/nothing-here")
+    assert "No document with id “nothing-here” is indexed." in english.text

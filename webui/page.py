@@ -29,8 +29,9 @@ def translations(settings: Any) -> gr.I18n:
     return gr.I18n(**labels)
 
 
-def browser_language(request: gr.Request | None) -> str:
-    """The first of the browser's preferred languages that the app speaks, else English."""
+def browser_language(request: Any) -> str:
+    """The first of the browser's preferred languages that the app speaks, else English
+    (`request`: Gradio's or the web server's, or None)."""
     header = request.headers.get("accept-language", "") if request else ""
     for part in header.split(","):
         code = part.split(";")[0].strip().lower()[:2]

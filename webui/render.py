@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 URGENT = ("emergency", "crisis")
 Labels = Mapping[str, str]
-ENGLISH = ui_labels("en")
 _CONTEXT_CHARS = 320
 """How much of the surrounding paragraph is shown on each side of a highlighted quote."""
 
@@ -363,8 +362,12 @@ def _size(count: int) -> str:
     return f"{count / 1024 / 1024:.1f} MB"
 
 
-def document_page(document: Document, start: int | None, end: int | None) -> str:
-    """A whole document as a standalone page, with the span `start`..`end` highlighted."""
+def document_page(
+    document: Document, start: int | None, end: int | None, language: str = "en"
+) -> str:
+    """A whole document as a standalone page, with the span `start`..`end` highlighted; the
+    page's own words in `language`, the document's text as written."""
+    labels = ui_labels(language)
     meta = document.meta
     text = document.text
     if start is not None and end is not None and 0 <= start < end <= len(text):
@@ -375,17 +378,20 @@ def document_page(document: Document, start: int | None, end: int | None) -> str
         )
     else:
         body = html.escape(text)
-    page = f", page {document.page_at(start)}" if start is not None and document.page_starts else ""
+    at = document.page_at(start) if start is not None else None
+    page = ", " + labels["page"].format(n=at) if at is not None else ""
     source = (
         f'<p><a href="{html.escape(meta.url)}" rel="noopener noreferrer">{html.escape(meta.url)}</a></p>'
         if meta.url and re.match(r"^https?://", meta.url)
         else ""
     )
     return _PAGE.format(
+        language=html.escape(language),
+        text_language=html.escape(meta.language),
         title=html.escape(meta.title),
-        provenance=_provenance(meta.title, meta.publisher, meta.updated, False, ENGLISH),
+        provenance=_provenance(meta.title, meta.publisher, meta.updated, False, labels),
         where=html.escape(page),
-        source=source + _origin(meta.source_note, meta.verified, ENGLISH),
+        source=source + _origin(meta.source_note, meta.verified, labels),
         body=body,
     )
 
@@ -400,18 +406,21 @@ def _origin(note: str | None, verified: bool, labels: Labels) -> str:
     return said + ("" if verified else _unverified(labels))
 
 
-def missing_document_page(doc_id: str) -> str:
+def missing_document_page(doc_id: str, language: str = "en") -> str:
+    labels = ui_labels(language)
     return _PAGE.format(
-        title="Document not found",
-        provenance=f"No document with id “{html.escape(doc_id)}” is indexed.",
+        language=html.escape(language),
+        text_language=html.escape(language),
+        title=html.escape(labels["document_not_found"]),
+        provenance=html.escape(labels["no_document_with_id"].format(doc_id=doc_id)),
         where="",
         source="",
-        body="It may have been removed. Go back to the app and ask again.",
+        body=html.escape(labels["document_maybe_removed"]),
     )
 
 
 _PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{language}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · MS Rehab Assistant</title>
 <style>
@@ -426,5 +435,5 @@ a {{ color: #0040a0; }}
   body {{ background: #111; color: #f2f2f2; }} a {{ color: #9cc3ff; }} }}
 </style></head>
 <body><header><h1>{title}</h1><p>{provenance}{where}</p>{source}</header>
-<main><div class="text">{body}</div></main></body></html>
+<main lang="{text_language}"><div class="text">{body}</div></main></body></html>
 """

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from fastapi import Request
 
 from assistant.build import build_assistant, build_embedder
 from assistant.core import Assistant
@@ -25,7 +26,7 @@ from ingest.library import Library
 from webui import render
 from webui.auth import StaffLogin
 from webui.feedback import FeedbackStore
-from webui.page import translations
+from webui.page import browser_language, translations
 
 WEBUI = Path(__file__).parent
 
@@ -218,11 +219,15 @@ def mount(services: Services, blocks: gr.Blocks) -> Any:
     policy = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
     @web.get("/document/{doc_id}", response_class=HTMLResponse)
-    def document(doc_id: str, start: int | None = None, end: int | None = None) -> HTMLResponse:
+    def document(
+        doc_id: str, request: Request, start: int | None = None, end: int | None = None
+    ) -> HTMLResponse:
+        language = browser_language(request)
         found = services.assistant.documents.get(doc_id)
         if found is None:
-            return HTMLResponse(render.missing_document_page(doc_id), 404, headers=policy)
-        return HTMLResponse(render.document_page(found, start, end), headers=policy)
+            page = render.missing_document_page(doc_id, language)
+            return HTMLResponse(page, 404, headers=policy)
+        return HTMLResponse(render.document_page(found, start, end, language), headers=policy)
 
     return gr.mount_gradio_app(
         web,
