@@ -87,6 +87,13 @@ class Visitor:
         outputs = self.call("log-in", "click", password)
         return _text(outputs[1])
 
+    def upload(self, path: Path) -> str:
+        """Send a file as the page's "Choose files to add" button does; the result shown."""
+        with path.open("rb") as handle:
+            stored = httpx.post(self.url + "gradio_api/upload", files={"files": handle}).json()
+        sent = {"path": stored[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+        return _text(self.call("upload", "upload", [sent], False)[2])
+
     def remove(self, doc_id: str) -> str:
         self.call("documents-tab", "select")  # the document choices, as the page has them
         return _text(self.call("remove-document", "click", doc_id, True)[2])
@@ -153,6 +160,17 @@ def test_without_login_the_library_actions_are_refused(staff_app):
     assert services.assistant.documents[OT_ID].meta.title != "Hacked"
 
 
+def test_an_upload_without_login_adds_nothing(staff_app, tmp_path):
+    url, services = staff_app
+    visitor = Visitor(url)
+    sent = tmp_path / "Planted.txt"
+    sent.write_text("Planted\n\nA visitor tried to add this document.\n", encoding="utf-8")
+    said = visitor.upload(sent)
+    assert "Only staff can change the library" in said
+    assert not (services.settings.corpus_dir / "Planted.txt").exists()
+    assert "planted" not in services.assistant.documents
+
+
 def test_reading_and_asking_stay_open(staff_app):
     url, _ = staff_app
     answer = httpx.post(
@@ -172,11 +190,15 @@ def test_a_wrong_password_opens_nothing(staff_app):
     assert OT_ID in services.assistant.documents
 
 
-def test_with_the_password_the_actions_work_for_that_page_only(staff_app):
+def test_with_the_password_the_actions_work_for_that_page_only(staff_app, tmp_path):
     url, services = staff_app
     staff, other = Visitor(url), Visitor(url)
     assert staff.log_in(PASSWORD) == ""
     assert "Index: " in staff.reindex()
+    notes = tmp_path / "Staff notes.txt"
+    notes.write_text("Staff notes\n\nCooling vests help some people in hot weather.\n")
+    assert "Staff notes.txt: added as “Staff notes”." in staff.upload(notes)
+    assert "staff-notes" in services.assistant.documents
     assert f"Removed {OT_ID}" in staff.remove(OT_ID)
     assert OT_ID not in services.assistant.documents
     # Another page (another visitor) is not logged in by someone else's login.
