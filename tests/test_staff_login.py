@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -305,3 +306,36 @@ def test_the_hash_maker_refuses_a_short_or_mistyped_password(monkeypatch, capsys
     typed = iter([PASSWORD, PASSWORD + "x"])
     assert auth.main() == 2
     assert "differ" in capsys.readouterr().err
+
+
+# The login as staff see it, in headless Chromium
+
+
+@pytest.mark.real
+def test_staff_log_in_and_out_in_the_browser(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from evals.browser import CHROMIUM, CHROMIUM_ARGS
+
+    # A server of its own: its login attempts count for no other test.
+    server = contextmanager(_serve)(tmp_path, staff_password_hash=HASH)
+    with server as (url, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(url)
+        page.get_by_role("tab", name="Documents").click()
+        expect(page.locator("#documents tbody tr").first).to_be_visible()
+        choose = page.get_by_role("button", name="Choose files to add")
+        expect(choose).to_be_hidden()
+        password = page.get_by_label("Staff password")
+        password.fill("guess")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#login-status")).to_have_text("That password is not right. Try again.")
+        password.fill(PASSWORD)
+        password.press("Enter")
+        expect(choose).to_be_visible()
+        expect(password).to_be_hidden()
+        page.get_by_role("button", name="Log out").click()
+        expect(choose).to_be_hidden()
+        expect(page.get_by_label("Staff password")).to_be_visible()
+        browser.close()
