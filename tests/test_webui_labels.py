@@ -89,3 +89,12 @@ def test_documents_table_speaks_the_language(setup, language):  # noqa: F811
     if language != "en":
         assert "characters)" not in table
     assert documents_table([], language) == f'<p class="empty">{labels["no_documents"]}</p>'
+
+
+def test_the_assistant_and_ingest_never_import_the_web_ui():
+    """Stages hand data forward: assistant/ and ingest/ know nothing of webui/ or app.py
+    (the command line needs neither)."""
+    pattern = re.compile(r"^\s*(?:from|import)\s+(webui|app)\b", re.MULTILINE)
+    for folder in ("assistant", "ingest"):
+        for path in sorted((ROOT / folder).glob("*.py")):
+            assert not pattern.search(path.read_text(encoding="utf-8")), path
