@@ -201,6 +201,17 @@ def test_find_says_no_close_match_in_every_language_and_one_match_per_passage(pa
     assert all("paragraph" in p and "characters" not in p for p in places)
 
 
+def test_find_marks_both_of_two_pasted_sentences(page):
+    first = "Occupational therapists (OTs) help people do everyday things."
+    last = "They focus on removing barriers by adapting people’s environment."
+    page.get_by_role("tab", name="Find in sources").click()
+    page.get_by_label("Text to find").fill(f"{first} {last}")
+    page.get_by_role("button", name="Find in sources").click()
+    marks = page.locator("#find-results .match").first.locator(".found mark")
+    expect(marks).to_have_count(2, timeout=60_000)
+    assert marks.all_inner_texts() == [first, last]
+
+
 def test_thumbs_down_with_comment_is_stored_locally(page, app_server):
     ask(page, "Does insurance cover occupational therapy?")
     page.locator("#sources mark").first.wait_for()
