@@ -98,3 +98,17 @@ def test_the_assistant_and_ingest_never_import_the_web_ui():
     for folder in ("assistant", "ingest"):
         for path in sorted((ROOT / folder).glob("*.py")):
             assert not pattern.search(path.read_text(encoding="utf-8")), path
+
+
+def test_reindex_summary_says_what_the_ingest_report_says(setup):  # noqa: F811
+    from webui.documents import reindex_summary
+
+    summary = reindex_summary(setup.library.reindex(setup.messages.append))
+    assert summary.reason == "lib_reindexed"
+    assert _english(summary) == summary.message
+    (setup.corpus / "broken.pdf").write_bytes(b"%PDF-1.7 not really")
+    summary = reindex_summary(setup.library.reindex(setup.messages.append))
+    assert summary.reason == "lib_reindexed_with_failures"
+    assert _english(summary).startswith(summary.message.splitlines()[0])
+    assert "1 file(s) could not be indexed: broken.pdf" in _english(summary)
+    assert "broken.pdf" in file_results([summary], language="pt")

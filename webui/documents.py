@@ -36,7 +36,7 @@ def _refusal(request: gr.Request | None, key: str) -> str:
     return f'<p role="status">{html.escape(ui_labels(browser_language(request))[key])}</p>'
 
 
-def reindex_summary(report: IngestReport, language: str) -> FileResult:
+def reindex_summary(report: IngestReport) -> FileResult:
     """The re-index report as one result line, with the label that says it."""
     values = {
         "documents": str(report.documents_in_index),
@@ -194,8 +194,7 @@ def _actions(
         if not allowed(request):
             return gr.skip(), gr.skip(), _refusal(request, "login_first")
         report = services.library.reindex(_progress_callback(progress))
-        language = browser_language(request)
-        return refreshed([reindex_summary(report, language)], request, "not_done")
+        return refreshed([reindex_summary(report)], request, "not_done")
 
     def login(secret: str, request: gr.Request) -> tuple[Any, ...]:
         client = request.client.host if request and request.client else "unknown"
