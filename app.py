@@ -42,7 +42,7 @@ def create_app(services: Services) -> gr.Blocks:
         header(app, services)
         with gr.Tabs():
             with gr.Tab(t("tab_ask"), id="ask"):
-                ask_tab(services)
+                ask_tab(app, services)
             with gr.Tab(t("tab_find"), id="find"):
                 find_tab(services)
             with gr.Tab(t("tab_documents"), id="documents", elem_id="documents-tab") as documents:

@@ -317,3 +317,8 @@ def test_app_binds_to_localhost_only(app_server):
         local, state = line.split()[1], line.split()[3]
         if state == "0A" and int(local.split(":")[1], 16) == port:
             assert local.split(":")[0] == "0100007F", "the app listens beyond 127.0.0.1"
+
+
+def test_spanish_browser_sees_the_empty_sources_note_in_spanish(spanish_page):
+    note = spanish_page.locator("#sources", has_text="Aquí aparecen las fuentes de cada respuesta.")
+    note.wait_for(timeout=60_000)

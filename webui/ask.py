@@ -64,7 +64,7 @@ def history(answers: dict[int, Answer]) -> list[Turn]:
     return turns
 
 
-def ask_tab(services: Services) -> None:
+def ask_tab(app: gr.Blocks, services: Services) -> None:
     answers = gr.State({})
     feedback_row = gr.State(0)
     banner = gr.HTML(visible=False, elem_id="urgent")
@@ -205,10 +205,15 @@ def ask_tab(services: Services) -> None:
         api_visibility="private",
     )
 
-    def start_over() -> tuple[Any, ...]:
+    def no_sources(request: gr.Request) -> str:
+        return render.sources_empty(browser_language(request))
+
+    def start_over(request: gr.Request) -> tuple[Any, ...]:
         hidden = gr.update(value="", visible=False)
         shown, gone = gr.update(visible=True), gr.update(visible=False)
-        return [], render.sources_empty(), "", hidden, {}, "", "", "", shown, gone
+        return [], no_sources(request), "", hidden, {}, "", "", "", shown, gone
+
+    app.load(no_sources, None, sources, show_progress="hidden", api_visibility="private")
 
     cleared = [chatbot, sources, copy_text, banner, answers, question, feedback_status, announce]
     new.click(start_over, None, [*cleared, examples, copy_group], api_visibility="private")
