@@ -50,10 +50,11 @@ def build_assistant(
         translated_embedder = translated_embedder or build_embedder(second)
     translated = _lane(second, translated_embedder) if second and translated_embedder else None
     if translated:
-        # English answer units are read by MiniLM and e5 together (e5 alone measured better
-        # on the dev cases but lost the insurance follow-up of the app's example, see the
-        # README); the other languages by e5 without the English word match.
-        main[0].reader = UnitReader([main[0].view, aligned_view(main[0], translated[0])])
+        # English answer units are read by e5 (trained on query/passage relevance; it read
+        # best on the dev cases, alone better than together with MiniLM, see the README),
+        # from the e5 index's vectors of the same sentences; the other languages by e5
+        # without the English word match.
+        main[0].reader = UnitReader([aligned_view(main[0], translated[0])])
         translated[0].reader = UnitReader([translated[0].view], TRANSLATED_WEIGHTS)
         translated[0].reader.prepare(translated[0].units)
     main[0].reader.prepare(main[0].units)

@@ -120,7 +120,9 @@ class ExtractiveAnswerer:
 QUOTE_MARGIN = 0.12
 """A further unit is quoted when it scores within this much of the best one."""
 WHOLE_UNIT_CHARS = 500
-"""A paragraph this short is quoted whole (minus edge sentences that cannot stand alone)."""
+"""A paragraph this short is quoted whole (minus edge sentences that cannot stand alone),
+however many sentences it has: under a heading that matches ("Insurance for OT"), its first
+sentence is often the answer though another one shares more words with the question."""
 WHOLE_LIST_CHARS = 700
 """A list with its lead-in this short is quoted whole."""
 WINDOW = 3
@@ -162,7 +164,7 @@ def _sentence_window(scored: ScoredUnit, text: str) -> tuple[int, int]:
     """First and last sentence (indices in the unit) to quote from a paragraph."""
     unit, scores = scored.unit, scored.sentence_scores
     usable = [i for i, s in enumerate(scores) if s > -1.0]
-    if unit.end - unit.start <= WHOLE_UNIT_CHARS and len(unit.spans) <= WINDOW:
+    if unit.end - unit.start <= WHOLE_UNIT_CHARS:
         return usable[0], usable[-1]
     best = max(usable, key=lambda i: scores[i])
     first = last = best

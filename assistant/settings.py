@@ -34,7 +34,7 @@ class Settings:
     """How many passages retrieval returns (and `retrieved` lists)."""
     dense_weight: float = 0.8
     """Weight of dense similarity against the lexical (BM25) score in the fused passage score."""
-    abstain_below: float = 0.43
+    abstain_below: float = 0.47
     """Evidence (the best answer unit's score, about 0 unrelated to 1 answering) under which the assistant says the documents do not cover the question."""
     abstain_below_translated: float = 0.45
     """The same threshold for a question not in English, read by the multilingual model alone (no English word match)."""
