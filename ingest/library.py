@@ -24,7 +24,7 @@ from typing import Any
 from assistant.embedding import Embedder
 from assistant.errors import AssistantError, DocumentLoadError
 from assistant.settings import Settings
-from assistant.store import ChromaStore, index_signature
+from assistant.store import open_store
 from ingest.cleaning import CleaningRules
 from ingest.corpus import (
     METADATA_FILE,
@@ -36,7 +36,7 @@ from ingest.corpus import (
     read_entries,
 )
 from ingest.loaders import SUPPORTED
-from ingest.pipeline import IngestReport, Progress, run_ingest_all
+from ingest.pipeline import IngestReport, Progress, corpus_hash, run_ingest_all
 
 REMOVED_FOLDER = ".removed"
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -145,8 +145,9 @@ class Library:
             if not self._in_corpus(path) or not path.exists():
                 for settings in (self.settings, self.settings.translated()):
                     if settings is not None:
-                        store = ChromaStore(settings.index_dir, index_signature(settings), True)
+                        store = open_store(settings, create=True)
                         store.remove_document(doc_id)
+                        store.record_corpus_hash(corpus_hash(store.documents()))
                 return FileResult(doc_id, True, f"Removed {doc_id} from the index.", doc_id)
             kept_file = self._keep_removed(path)
             entries = _read_json(path.parent)
