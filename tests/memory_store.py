@@ -46,14 +46,14 @@ class MemoryStore:
         return spans, matrix
 
     def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        if not self._chunks:
-            return []
-        ids = list(self._chunks)
-        matrix = np.stack([self._chunks[i][2] for i in ids])
-        norms = np.linalg.norm(matrix, axis=1) * (float(np.linalg.norm(vector)) or 1.0)
-        similarity = matrix @ vector / np.where(norms > 0, norms, 1.0)
-        order = np.argsort(-similarity, kind="stable")[:n]
-        return [(ids[i], float(similarity[i])) for i in order]
+        return _nearest({cid: v for cid, (_, _, v) in self._chunks.items()}, vector, n)
+
+    def nearest_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        rows = {
+            f"{doc_id}:{version[:10]}:s{start}-{end}": v
+            for (doc_id, version, start, end), v in self._sentences.items()
+        }
+        return _nearest(rows, vector, n)
 
     def write_documents(self, written: list[IndexedDocument], replacing: set[str]) -> None:
         for each in written:
@@ -94,6 +94,18 @@ class MemoryStore:
                 del self._chunks[cid]
         for key in [k for k in self._sentences if k[0] == doc_id and k[1] != keep]:
             del self._sentences[key]
+
+
+def _nearest(rows: dict[str, np.ndarray], vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+    """Exact cosine search over all rows, nearest first."""
+    if not rows:
+        return []
+    ids = list(rows)
+    matrix = np.stack([rows[i] for i in ids])
+    norms = np.linalg.norm(matrix, axis=1) * (float(np.linalg.norm(vector)) or 1.0)
+    similarity = matrix @ vector / np.where(norms > 0, norms, 1.0)
+    order = np.argsort(-similarity, kind="stable")[:n]
+    return [(ids[i], float(similarity[i])) for i in order]
 
 
 def _current(doc_id: str, version: str, documents: dict[str, Document]) -> bool:

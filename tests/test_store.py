@@ -26,7 +26,7 @@ from assistant.build import build_assistant
 from assistant.embedding import HashEmbedder
 from assistant.errors import IndexDamagedError
 from assistant.settings import Settings
-from assistant.store import IndexedDocument, Store, open_store
+from assistant.store import IndexedDocument, Store, open_store, sentence_of_id
 from ingest.chunking import chunk_document
 from ingest.corpus import build_document, find_files, read_entries
 
@@ -156,6 +156,24 @@ def test_nearest_chunks_are_by_cosine_similarity(tmp_path, settings, make_store)
     assert len(nearest) == 3
     assert [s for _, s in nearest] == sorted((s for _, s in nearest), reverse=True)
     assert store.nearest_chunks(np.ones(HashEmbedder().dims), n=10_000)  # more than there are
+
+
+def test_nearest_sentences_name_the_sentence(tmp_path, settings, make_store):
+    written = corpus_documents(tmp_path, settings)
+    store = make_store()
+    store.write_documents(written, replacing=set())
+    target = written[1]
+    start, end = target.sentence_spans[2]
+    nearest = store.nearest_sentences(target.sentence_vectors[2], n=5)
+    assert nearest[0][0] == target.sentence_id(start, end)
+    assert sentence_of_id(nearest[0][0]) == (
+        target.document.doc_id,
+        target.document.content_hash[:10],
+        start,
+        end,
+    )
+    assert nearest[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert len(nearest) == 5
 
 
 def test_a_new_version_replaces_the_old_one(tmp_path, settings, make_store):
