@@ -140,8 +140,11 @@ def cache_dir(settings: Settings) -> Path:
 
 
 def use_query_threads(settings: Settings) -> None:
-    """Torch's intra-op threads for a serving process (see Settings.query_threads and
-    evals/bench_threads.py); ingest leaves torch its default, every core."""
+    """Torch's intra-op threads for a serving process (Settings.query_threads). Two, not
+    one: the app answers concurrent questions from threads of one process, where with one
+    torch thread each they ran one after another (the GIL is taken between torch's many small
+    operations): 4 at once, p50 379 ms with 1 thread, 85 ms with 2 (evals/bench_threads.py).
+    Ingest leaves torch its default, every core."""
     if settings.query_threads > 0 and "torch" in sys.modules:
         import torch
 

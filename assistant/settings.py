@@ -28,8 +28,8 @@ class Settings:
     """Start of this index's collection names on a Chroma server (the multilingual index adds `translated_`)."""
     index_check_seconds: float = 2.0
     """How often, at most, a serving process asks the store whether another process changed the index (then reloads)."""
-    query_threads: int = 1
-    """Torch threads for embedding a question: 1 keeps concurrent requests from fighting over the cores (ingest uses all)."""
+    query_threads: int = 2
+    """Torch intra-op threads of a serving process (question embeddings; evals/bench_threads.py); 0: torch's default. Ingest keeps torch's default, every core."""
     embedder: str = "minilm"
     """Which embedder to use: `minilm` (packaged all-MiniLM-L6-v2, English), `e5` (multilingual-e5-small), `use` (multilingual USE v3) or `hash` (tests only)."""
     translated_embedder: str = "e5"
