@@ -88,11 +88,11 @@ def run_ingest_all(
     the end, so a run that is killed on the way leaves the previous index whole (and a
     damaged index can always be replaced this way). A Chroma server's collections cannot be
     swapped like a folder: there a reset empties them first."""
-    if settings.chroma_url or not reset:
-        if not settings.chroma_url:
-            recover_index(settings.index_dir)
+    if settings.chroma_url:
         return _ingest_each(paths, settings, make_embedder, progress, reset)
     recover_index(settings.index_dir)
+    if not reset:
+        return _ingest_each(paths, settings, make_embedder, progress)
     fresh = settings.index_dir.with_name(f"{settings.index_dir.name}{_BUILDING}")
     shutil.rmtree(fresh, ignore_errors=True)
     built = dataclasses.replace(settings, index_dir=fresh)

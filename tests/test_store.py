@@ -329,3 +329,9 @@ def test_cli_ingests_into_and_answers_from_a_chroma_server(tmp_path, chroma_serv
     finally:
         serving.kill()
         serving.wait(timeout=20)
+    # --reset empties this index's collections on the server and builds them again.
+    reset = run("-m", "ingest", "--reset")
+    assert "6 documents" in reset.stderr
+    again = json.loads(run("-m", "assistant", "ask", "--json", OT_QUESTION).stdout)
+    assert again["citations"] == asked["citations"]
+    assert not (tmp_path / "index").exists()
