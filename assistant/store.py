@@ -89,7 +89,9 @@ class Store(Protocol):
 
     def write_documents(self, written: list[IndexedDocument], replacing: set[str]) -> None: ...
 
-    def remove_document(self, doc_id: str) -> None: ...
+    def remove_document(self, doc_id: str) -> None:
+        """Take a document out; gives the index a new version."""
+        ...
 
     def record_corpus_hash(self, corpus_hash: str) -> None:
         """Say the index now holds this corpus; gives the index a new version."""
@@ -400,13 +402,16 @@ class ChromaStore:
         self._documents.delete(ids=[doc_id])
         self._chunks.delete(where={"doc_id": doc_id})
         self._sentences.delete(where={"doc_id": doc_id})
+        self._record(version=uuid.uuid4().hex)
 
     @_guard
     def record_corpus_hash(self, corpus_hash: str) -> None:
+        self._record(corpus_hash=corpus_hash, version=uuid.uuid4().hex)
+
+    def _record(self, **fields: str) -> None:
+        """Fields in the chunks collection's metadata, kept with the others there."""
         chunks = self._client.get_collection(self._name("chunks"))
-        meta = dict(chunks.metadata or {})
-        meta.update(corpus_hash=corpus_hash, version=uuid.uuid4().hex)
-        chunks.modify(metadata=meta)
+        chunks.modify(metadata={**(chunks.metadata or {}), **fields})
 
     def _delete_stale(self, current: list[dict[str, str]]) -> None:
         """Chunks and sentences of these documents whose version is not the current one,

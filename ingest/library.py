@@ -36,7 +36,7 @@ from ingest.corpus import (
     read_entries,
 )
 from ingest.loaders import SUPPORTED
-from ingest.pipeline import IngestReport, Progress, corpus_hash, run_ingest_all
+from ingest.pipeline import IngestReport, Progress, run_ingest_all
 
 REMOVED_FOLDER = ".removed"
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -147,7 +147,6 @@ class Library:
                     if settings is not None:
                         store = open_store(settings, create=True)
                         store.remove_document(doc_id)
-                        store.record_corpus_hash(corpus_hash(store.documents()))
                 return FileResult(doc_id, True, f"Removed {doc_id} from the index.", doc_id)
             kept_file = self._keep_removed(path)
             entries = _read_json(path.parent)

@@ -232,7 +232,7 @@ def _finish(
     assert lane.store is not None
     lane.report.removed = _remove_missing(lane.store, lane.indexed, paths, refused, progress)
     current = lane.store.documents()
-    lane.store.record_corpus_hash(corpus_hash(current))
+    lane.store.record_corpus_hash(_corpus_hash(current))
     lane.report.documents_in_index = len(current)
     lane.report.seconds = time.perf_counter() - started
 
@@ -363,7 +363,7 @@ def _remove_missing(
     return removed
 
 
-def corpus_hash(documents: dict[str, Document]) -> str:
+def _corpus_hash(documents: dict[str, Document]) -> str:
     digest = hashlib.sha256()
     for doc_id in sorted(documents):
         digest.update(f"{doc_id}:{documents[doc_id].content_hash}\n".encode())

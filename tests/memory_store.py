@@ -81,6 +81,7 @@ class MemoryStore:
     def remove_document(self, doc_id: str) -> None:
         self._documents.pop(doc_id, None)
         self._drop(doc_id, keep=None)
+        self._version = uuid.uuid4().hex
 
     def record_corpus_hash(self, corpus_hash: str) -> None:
         self._version = uuid.uuid4().hex
