@@ -95,7 +95,10 @@ class Library:
         address, cleaning rules) are cleared, because they vouched for the earlier text, not
         this one. They are kept beside the earlier file in corpus/.removed/."""
         with self._lock:
-            staging = self.settings.index_dir / ".staging"
+            # Beside the index, or with a Chroma server (no index here) in the corpus folder.
+            staging = (
+                self.corpus if self.settings.chroma_url else self.settings.index_dir
+            ) / ".staging"
             staging.mkdir(parents=True, exist_ok=True)
             # Corpus names taken by this batch -> what each one replaced, to put back on failure.
             batch: dict[str, _Replaced | None] = {}

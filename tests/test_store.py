@@ -338,3 +338,28 @@ def test_cli_ingests_into_and_answers_from_a_chroma_server(tmp_path, chroma_serv
     again = json.loads(run("-m", "assistant", "ask", "--json", OT_QUESTION).stdout)
     assert again["citations"] == asked["citations"]
     assert not (tmp_path / "index").exists()
+
+
+@pytest.mark.real
+def test_an_upload_to_a_library_on_a_chroma_server_leaves_nothing_beside_the_corpus(
+    tmp_path, chroma_server
+):
+    from assistant.build import build_embedder
+    from ingest.library import Library
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    settings = dataclasses.replace(
+        fast_settings(corpus, tmp_path / "index"),
+        chroma_url=chroma_server,
+        collection_prefix=f"lib{uuid.uuid4().hex}_",
+    )
+    library = Library(settings, build_embedder)
+    library.reindex(lambda _: None)
+    upload = tmp_path / "uploads" / "Aquatic therapy.txt"
+    upload.parent.mkdir()
+    upload.write_text(f"Aquatic therapy\n\n{POOL}\n", encoding="utf-8")
+    [result] = library.add([upload], lambda _: None)
+    assert result.ok, result.message
+    assert result.doc_id in open_store(settings).documents()
+    assert not (tmp_path / "index").exists()
+    assert not (corpus / ".staging").exists() or not any((corpus / ".staging").iterdir())
