@@ -6,17 +6,22 @@ Heavy libraries (torch, sentence-transformers, chromadb) are imported here lazil
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from assistant.compose import ExtractiveAnswerer
 from assistant.core import Assistant
 from assistant.embedding import E5Embedder, Embedder, HashEmbedder, MiniLMEmbedder, USEEmbedder
 from assistant.errors import ConfigError
+from assistant.finder import Finder
+from assistant.lanes import Lane, Lanes
 from assistant.reader import UnitReader, View
-from assistant.retrieve import Retriever
+from assistant.retrieve import Retriever, scale_of
 from assistant.safety import SafetyRouter
 from assistant.settings import Settings
-from assistant.store import ChromaStore, index_signature
+from assistant.store import Store, open_store
 
 EMBEDDERS = ("minilm", "e5", "use", "hash")
 
@@ -39,60 +44,126 @@ def build_assistant(
     settings: Settings,
     embedder: Embedder | None = None,
     translated_embedder: Embedder | None = None,
+    store: Store | None = None,
 ) -> Assistant:
-    """The assistant over the index in settings.index_dir (which must exist and match), and
+    """The assistant over the index the settings name (which must exist and match), and
     over the second, multilingual index for questions not in English when one is configured.
-    Embedders already loaded can be passed in, so a rebuild does not load a model again."""
+    Embedders already loaded can be passed in, so a rebuild does not load a model again; a
+    `store` given is used instead of the one the settings name (the tests' in-memory one)."""
     embedder = embedder or build_embedder(settings)
-    main = _lane(settings, embedder)
     second = settings.translated()
     if second:
         translated_embedder = translated_embedder or build_embedder(second)
-    translated = _lane(second, translated_embedder) if second and translated_embedder else None
-    if translated:
-        # English answer units are read by e5 (trained on query/passage relevance; it read
-        # best on the dev cases, alone better than together with MiniLM, see the README),
-        # from the e5 index's vectors of the same sentences; the other languages by e5
-        # without the English word match.
-        main[0].reader = UnitReader([aligned_view(main[0], translated[0])])
-        translated[0].reader = UnitReader([translated[0].view], TRANSLATED_WEIGHTS)
-        translated[0].reader.prepare(translated[0].units)
-    main[0].reader.prepare(main[0].units)
+    lanes = build_lanes(settings, embedder, translated_embedder, store)
     safety = build_safety(settings, [embedder, translated_embedder])
-    return Assistant(settings, *main, translated=translated, safety=safety)
+    use_query_threads(settings)
+    return Assistant(settings, lanes, safety=safety)
+
+
+def build_lanes(
+    settings: Settings,
+    embedder: Embedder,
+    translated_embedder: Embedder | None = None,
+    store: Store | None = None,
+) -> Lanes:
+    """The main lane now, the multilingual one (when configured) on first use.
+
+    English answer units are read by e5 (trained on query/passage relevance; alone it read
+    better on the dev cases than together with MiniLM, see the README), so the main lane reads
+    the multilingual index's vectors of its sentences; the other languages are read by e5
+    too, without the English word match."""
+    second = settings.translated()
+
+    def build_main() -> Lane:
+        main_store = store or open_store(settings)
+        retriever = Retriever(main_store, embedder, settings)
+        sources: tuple[Store, ...] = (main_store,)
+        if second and translated_embedder:
+            other = open_store(second)
+            spans, vectors = other.sentences(other.documents())
+            view = aligned_view(retriever, spans, vectors, translated_embedder)
+            retriever.reader = UnitReader([view])
+            sources = (main_store, other)
+        retriever.reader.prepare(retriever.units)
+        return _lane(settings, main_store, embedder, retriever, sources)
+
+    def build_translated(main: Lane) -> Lane | None:
+        if not second or not translated_embedder:
+            return None
+        other = main.sources[1]
+        retriever = Retriever(other, translated_embedder, second)
+        # The main lane's view has already embedded the headings with this model.
+        retriever.view.headings = main.retriever.reader.views[0].headings
+        retriever.reader = UnitReader([retriever.view], TRANSLATED_WEIGHTS)
+        retriever.reader.prepare(retriever.units)
+        return _lane(second, other, translated_embedder, retriever, (other,))
+
+    has_second = second is not None and translated_embedder is not None
+    return Lanes(build_main, build_translated if has_second else None, settings.index_check_seconds)
+
+
+def _lane(
+    settings: Settings,
+    store: Store,
+    embedder: Embedder,
+    retriever: Retriever,
+    sources: tuple[Store, ...],
+) -> Lane:
+    answerer = ExtractiveAnswerer(
+        retriever.documents, settings.max_quotes, settings.stale_after_days
+    )
+    versions = tuple(each.version() for each in sources)
+    return Lane(
+        settings, store, embedder, retriever, answerer, Finder(retriever), sources, versions
+    )
 
 
 def build_safety(settings: Settings, embedders: list[Embedder | None]) -> SafetyRouter:
     """The safety router: patterns and conversation, plus the semantic layer when one of the
-    loaded embedders is the multilingual e5 (its bank's embeddings cached in the index
-    folder). Without e5 (e.g. the hash embedder of the fast tests) the patterns decide alone."""
+    loaded embedders is the multilingual e5 (its bank's embeddings cached, see cache_dir).
+    Without e5 (e.g. the hash embedder of the fast tests) the patterns decide alone."""
     e5 = next((e for e in embedders if e is not None and e.name == E5Embedder.name), None)
     if e5 is None:
         return SafetyRouter()
     from assistant.safety_semantic import SemanticLayer
 
-    return SafetyRouter(SemanticLayer(e5, cache_dir=settings.index_dir / "safety"))
+    return SafetyRouter(SemanticLayer(e5, cache_dir=cache_dir(settings) / "safety"))
+
+
+def cache_dir(settings: Settings) -> Path:
+    """Where caches derived from packaged files go (the safety bank's embeddings): the index
+    folder, or with a Chroma server (nothing of the index is local then) the user's cache
+    folder."""
+    if settings.chroma_url:
+        return Path.home() / ".cache" / "ms-rehab-assistant"
+    return settings.index_dir
+
+
+def use_query_threads(settings: Settings) -> None:
+    """Torch's intra-op threads for a serving process (Settings.query_threads). Two, not
+    one: the app answers concurrent questions from threads of one process, where with one
+    torch thread each they ran one after another (the GIL is taken between torch's many small
+    operations): 4 at once, p50 379 ms with 1 thread, 85 ms with 2 (evals/bench_threads.py).
+    Ingest leaves torch its default, every core."""
+    if settings.query_threads > 0 and "torch" in sys.modules:
+        import torch
+
+        torch.set_num_threads(settings.query_threads)
 
 
 TRANSLATED_WEIGHTS = {"sentence": 0.7, "heading": 0.3, "coverage": 0.0}
 
 
-def _lane(settings: Settings, embedder: Embedder) -> tuple[Retriever, ExtractiveAnswerer]:
-    store = ChromaStore(settings.index_dir, index_signature(settings), create=False)
-    retriever = Retriever(store, embedder, settings)
-    answerer = ExtractiveAnswerer(
-        retriever.documents, settings.max_quotes, settings.stale_after_days
-    )
-    return retriever, answerer
-
-
-def aligned_view(target: Retriever, source: Retriever) -> View:
-    """`source`'s model view of `target`'s sentences (both indexes hold the same sentences;
-    one missing from `source` gets a zero vector, so that model does not vouch for it)."""
-    row_of = {span: row for row, span in enumerate(source.sentence_spans)}
-    width = source.sentence_vectors.shape[1]
-    vectors = np.zeros((len(target.sentence_spans), width), dtype=np.float32)
+def aligned_view(
+    target: Retriever, spans: list[tuple[str, int, int]], vectors: np.ndarray, embedder: Embedder
+) -> View:
+    """Another model's view of `target`'s sentences, from that model's index (`spans` and
+    `vectors`, as its store gives them; both indexes hold the same sentences, and one
+    missing there gets a zero vector, so that model does not vouch for it)."""
+    row_of = {span: row for row, span in enumerate(spans)}
+    width = vectors.shape[1]
+    aligned = np.zeros((len(target.sentence_spans), width), dtype=np.float32)
     for row, span in enumerate(target.sentence_spans):
         if span in row_of:
-            vectors[row] = source.sentence_vectors[row_of[span]]
-    return View(source.view.name, source.view.embedder, vectors, source.view.scale)
+            aligned[row] = vectors[row_of[span]]
+    return View(embedder.name, embedder, aligned, scale_of(embedder))

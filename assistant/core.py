@@ -18,7 +18,7 @@ from pathlib import Path
 from assistant.compose import Answerer
 from assistant.conversation import last_answer, topic_of, what_is_asked
 from assistant.errors import UnknownDocumentError
-from assistant.finder import Finder
+from assistant.lanes import Lanes
 from assistant.language import detect_language, real_words
 from assistant.messages import message
 from assistant.models import Answer, Document, DocumentSummary, Match, Turn
@@ -29,30 +29,29 @@ from assistant.text import content_terms
 
 
 class Assistant:
-    """`retriever` and `answerer` read the main index; `translated`, when given, is the
-    retriever and answerer over the multilingual index used for questions not in English."""
+    """Answers from the lanes (lanes.py): the main index, and for questions not in English
+    the multilingual one when there is one."""
 
     def __init__(
-        self,
-        settings: Settings,
-        retriever: Retriever,
-        answerer: Answerer,
-        translated: tuple[Retriever, Answerer] | None = None,
-        safety: SafetyRouter | None = None,
+        self, settings: Settings, lanes: Lanes, safety: SafetyRouter | None = None
     ) -> None:
         self.settings = settings
         self.safety = safety or SafetyRouter()
-        self.retriever = retriever
-        self.answerer = answerer
-        self.finder = Finder(retriever)
-        self.translated = translated
-        self._translated_finder = Finder(translated[0]) if translated else None
+        self.lanes = lanes
 
     def reader(self, language: str) -> tuple[Retriever, Answerer]:
         """The retriever and answerer for a question in `language`."""
-        if language != "en" and self.translated:
-            return self.translated
-        return self.retriever, self.answerer
+        lane = self.lanes.for_language(language)
+        return lane.retriever, lane.answerer
+
+    @property
+    def retriever(self) -> Retriever:
+        """The main index's retriever."""
+        return self.lanes.main.retriever
+
+    @property
+    def answerer(self) -> Answerer:
+        return self.lanes.main.answerer
 
     @property
     def documents(self) -> dict[str, Document]:
@@ -66,6 +65,7 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         started = time.perf_counter()
+        self.lanes.refresh()
         language = self.language_of(question or "", history)
         problem = self._invalid_reason(question, language)
         if problem:
@@ -182,12 +182,14 @@ class Assistant:
         """Passages that say what `text` says, best first; a translation finds its source."""
         if not text or not text.strip():
             return []
+        self.lanes.refresh()
         language = language or self.language_of(text)
-        finder = self._translated_finder if language != "en" and self._translated_finder else None
-        return (finder or self.finder).find(text[: self.settings.max_question_chars], k, language)
+        finder = self.lanes.for_language(language).finder
+        return finder.find(text[: self.settings.max_question_chars], k, language)
 
     def overview(self) -> list[DocumentSummary]:
         """The indexed documents with their sizes and chunk counts, by title."""
+        self.lanes.refresh()
         counts = Counter(chunk.doc_id for chunk in self.retriever.chunks)
         return sorted(
             (

@@ -27,7 +27,7 @@ from assistant.errors import IndexMissingError
 from assistant.models import Chunk, Document, Passage
 from assistant.reader import ScoredUnit, UnitReader, View
 from assistant.settings import Settings
-from assistant.store import ChromaStore
+from assistant.store import Store
 from assistant.text import content_terms, expand
 from assistant.units import AnswerUnit, build_units
 
@@ -67,7 +67,7 @@ class RetrievalResult:
 
 
 class Retriever:
-    def __init__(self, store: ChromaStore, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
         import bm25s
 
         self._store = store

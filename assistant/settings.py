@@ -21,7 +21,15 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     """Folder of source documents and their metadata file (documents.json)."""
     index_dir: Path = Path(".index")
-    """Folder of the persistent Chroma store."""
+    """Folder of the persistent Chroma store (unused when `chroma_url` is set)."""
+    chroma_url: str = ""
+    """Address of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8000; empty: the embedded store in `index_dir`."""
+    collection_prefix: str = ""
+    """Start of this index's collection names on a Chroma server (the multilingual index adds `translated_`)."""
+    index_check_seconds: float = 2.0
+    """How often, at most, a serving process asks the store whether another process changed the index (then reloads)."""
+    query_threads: int = 2
+    """Torch intra-op threads of a serving process (question embeddings; evals/bench_threads.py); 0: torch's default. Ingest keeps torch's default, every core."""
     embedder: str = "minilm"
     """Which embedder to use: `minilm` (packaged all-MiniLM-L6-v2, English), `e5` (multilingual-e5-small), `use` (multilingual USE v3) or `hash` (tests only)."""
     translated_embedder: str = "e5"
@@ -79,6 +87,7 @@ class Settings:
             embedder=self.translated_embedder,
             embedding_model_path="",
             index_dir=self.index_dir / "translated",
+            collection_prefix=f"{self.collection_prefix}translated_",
             translated_embedder="",
         )
 

@@ -24,7 +24,7 @@ from typing import Any
 from assistant.embedding import Embedder
 from assistant.errors import AssistantError, DocumentLoadError
 from assistant.settings import Settings
-from assistant.store import ChromaStore, index_signature
+from assistant.store import open_store
 from ingest.cleaning import CleaningRules
 from ingest.corpus import (
     METADATA_FILE,
@@ -99,7 +99,10 @@ class Library:
         address, cleaning rules) are cleared, because they vouched for the earlier text, not
         this one. They are kept beside the earlier file in corpus/.removed/."""
         with self._lock:
-            staging = self.settings.index_dir / ".staging"
+            # Beside the index, or with a Chroma server (no index here) in the corpus folder.
+            staging = (
+                self.corpus if self.settings.chroma_url else self.settings.index_dir
+            ) / ".staging"
             staging.mkdir(parents=True, exist_ok=True)
             # Corpus names taken by this batch -> what each one replaced, to put back on failure.
             batch: dict[str, _Replaced | None] = {}
@@ -152,7 +155,7 @@ class Library:
             if not self._in_corpus(path) or not path.exists():
                 for settings in (self.settings, self.settings.translated()):
                     if settings is not None:
-                        store = ChromaStore(settings.index_dir, index_signature(settings), True)
+                        store = open_store(settings, create=True)
                         store.remove_document(doc_id)
                 said = f"Removed {doc_id} from the index."
                 values = {"doc_id": doc_id}

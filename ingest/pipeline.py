@@ -26,7 +26,7 @@ from assistant.embedding import Embedder
 from assistant.errors import DocumentLoadError, IndexMismatchError
 from assistant.models import Chunk, Document
 from assistant.settings import Settings
-from assistant.store import ChromaStore, IndexedDocument, forget_open_stores, index_signature
+from assistant.store import IndexedDocument, Store, forget_open_stores, open_store
 from ingest.chunking import chunk_document
 from ingest.corpus import (
     Entry,
@@ -86,7 +86,10 @@ def run_ingest_all(
 
     With `reset`, both are built from nothing in a folder beside the index and swapped in at
     the end, so a run that is killed on the way leaves the previous index whole (and a
-    damaged index can always be replaced this way)."""
+    damaged index can always be replaced this way). A Chroma server's collections cannot be
+    swapped like a folder: there a reset empties them first."""
+    if settings.chroma_url:
+        return _ingest_each(paths, settings, make_embedder, progress, reset)
     recover_index(settings.index_dir)
     if not reset:
         return _ingest_each(paths, settings, make_embedder, progress)
@@ -103,13 +106,14 @@ def _ingest_each(
     settings: Settings,
     make_embedder: Callable[[Settings], Embedder],
     progress: Progress,
+    reset: bool = False,
 ) -> list[IngestReport]:
     lanes = [_Lane(settings, lambda: make_embedder(settings))]
     second = settings.translated()
     if second is not None:
         progress(f"Also the multilingual index ({second.embedder}) for other languages.")
         lanes.append(_Lane(second, lambda: make_embedder(second), " (multilingual index)"))
-    return _run_lanes(paths, lanes, False, progress)
+    return _run_lanes(paths, lanes, reset, progress)
 
 
 _BUILDING = ".new"
@@ -158,7 +162,7 @@ class _Lane:
     indexed: dict[str, Document] = field(default_factory=dict)
     waiting: list[tuple[str, Document, list[Chunk]]] = field(default_factory=list)
     records_waiting: int = 0
-    store: ChromaStore | None = None
+    store: Store | None = None
     embedder: Embedder | None = None
 
 
@@ -233,18 +237,22 @@ def _finish(
     lane.report.seconds = time.perf_counter() - started
 
 
-def _open_store(settings: Settings, reset: bool, progress: Progress) -> ChromaStore:
+def _open_store(settings: Settings, reset: bool, progress: Progress) -> Store:
     """The store to write; one built with other settings (another embedder, other chunking)
     cannot be updated in place, so it is rebuilt from scratch, saying so."""
-    signature = index_signature(settings)
     try:
-        return ChromaStore(settings.index_dir, signature, create=True, reset=reset)
+        return open_store(settings, create=True, reset=reset)
     except IndexMismatchError as exc:
-        progress(
-            f"The index in {settings.index_dir}/ was built with other settings "
-            f"({exc.differences}); rebuilding it from scratch."
+        where = (
+            f"The index on the Chroma server at {settings.chroma_url}"
+            if settings.chroma_url
+            else f"The index in {settings.index_dir}/"
         )
-        return ChromaStore(settings.index_dir, signature, create=True, reset=True)
+        progress(
+            f"{where} was built with other settings ({exc.differences}); "
+            "rebuilding it from scratch."
+        )
+        return open_store(settings, create=True, reset=True)
 
 
 def _entry_for(path: Path, cache: dict[Path, dict[str, Entry]]) -> Entry | None:
@@ -334,7 +342,7 @@ def _write_waiting(lane: _Lane, progress: Progress) -> None:
 
 
 def _remove_missing(
-    store: ChromaStore,
+    store: Store,
     indexed: dict[str, Document],
     paths: list[Path],
     refused: set[str],

@@ -284,8 +284,7 @@ def _with_layer(fast_assistant, verdict: Verdict):
     layer = FixedLayer(verdict)
     assistant = Assistant(
         fast_assistant.settings,
-        fast_assistant.retriever,
-        fast_assistant.answerer,
+        fast_assistant.lanes,
         safety=SafetyRouter(layer),  # type: ignore[arg-type]
     )
     return assistant, layer
