@@ -85,7 +85,7 @@ class Services:
         self.problem = ""
         """Why the assistant could not be loaded (empty while loading or once loaded)."""
         self.library = Library(settings, self.embedder_for)
-        self.feedback = FeedbackStore(settings.feedback_path)
+        self.feedback = FeedbackStore(settings.feedback_file)
 
     @property
     def ready(self) -> bool:
