@@ -226,10 +226,17 @@ class Library:
         if problem:
             return FileResult(shown, False, f"{shown}: {problem}")
         layers = Layers.of(self.settings)
+        same = self._same_content(upload, layers)
+        if same is not None and same.name == safe_filename(shown):
+            return FileResult(shown, True, f"{shown}: already in the library, unchanged.")
+        if same is not None:
+            return FileResult(
+                shown,
+                False,
+                f"{shown}: the library already has this file, as {same.name}. Nothing was added.",
+            )
         name = self._free_name(safe_filename(shown), batch, layers)
         existing = self._existing(name, layers)
-        if existing is not None and existing.read_bytes() == upload.read_bytes():
-            return FileResult(shown, True, f"{shown}: already in the library, unchanged.")
         earlier = self._entry_of(name, layers) if existing is not None else None
         if existing is not None and not replace:
             title = (earlier or {}).get("title") or name
@@ -312,6 +319,19 @@ class Library:
             layers.hidden.discard(earlier.shipped)
             layers.save()
         return FileResult(result.name, False, f"{failed[name]} Nothing was added.")
+
+    def _same_content(self, upload: Path, layers: Layers) -> Path | None:
+        """A file in the library with exactly the upload's bytes (also one added just before
+        in the same batch), so a duplicate is never indexed twice."""
+        size = upload.stat().st_size
+        data: bytes | None = None
+        for path in find_files(layers.folders()):
+            if path.stat().st_size != size or layers.hides(path):
+                continue
+            data = upload.read_bytes() if data is None else data
+            if path.read_bytes() == data:
+                return path
+        return None
 
     def _existing(self, name: str, layers: Layers) -> Path | None:
         """The file of this name in the library that an upload of it would replace."""
