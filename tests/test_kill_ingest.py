@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, copy_corpus, fast_settings, ingest
 
-from assistant.build import build_assistant
+from assistant.build import build_assistant, build_embedder
 from assistant.store import ChromaStore, forget_open_stores, index_signature
 from ingest.corpus import find_files, identify, read_entries
+from ingest.layers import Layers
+from ingest.library import Library
 
 pytestmark = pytest.mark.slow
 
@@ -162,3 +164,76 @@ def test_ingest_killed_at_16_moments_never_leaves_a_half_written_index(tmp_path)
     assert done.returncode == 0, done.stderr
     _check_consistent(settings, corpus)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]
+
+
+UPLOAD_SCRIPT = """
+import sys
+from pathlib import Path
+from assistant.build import build_embedder
+from assistant.settings import Settings
+from ingest.library import Library
+
+library = Library(Settings.from_env(), build_embedder)
+print([r.ok for r in library.add([Path(p) for p in sys.argv[1:]], lambda message: None)])
+"""
+
+
+def test_an_upload_killed_at_8_moments_is_caught_up_at_the_next_start(tmp_path):
+    """The app's library (the code behind the upload button) killed while adding files; the
+    next start (Library.reindex, as the app does before serving) ends consistent, and the
+    shipped corpus was never touched."""
+    corpus = copy_corpus(tmp_path / "corpus")
+    shipped = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    settings = fast_settings(corpus, tmp_path / "index")
+    library = Library(settings, build_embedder)
+    library.reindex(lambda message: None)
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    env = {
+        **os.environ,
+        "MSRA_CORPUS_DIR": str(corpus),
+        "MSRA_INDEX_DIR": str(settings.index_dir),
+        "MSRA_DATA_DIR": str(settings.data_dir),
+        "MSRA_EMBEDDER": "hash",
+        "MSRA_TRANSLATED_EMBEDDER": "",
+        "PYTHONPATH": str(ROOT),
+    }
+    rng = random.Random(8)
+    killed = 0
+    for round_ in range(8):
+        files = []
+        for n in range(6):
+            path = uploads / f"upload-{round_}-{n}.txt"
+            path.write_text(_text(round_ * 10 + n, f"U{round_}"), encoding="utf-8")
+            files.append(str(path))
+        run = subprocess.Popen(
+            [sys.executable, "-c", UPLOAD_SCRIPT, *files],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.5, 4.0))
+        run.send_signal(signal.SIGKILL)
+        killed += run.wait() == -signal.SIGKILL
+        forget_open_stores()
+        report = Library(settings, build_embedder).reindex(lambda message: None)
+        assert report.failed == []
+        _check_library(settings)
+        assert {p.name: p.read_bytes() for p in corpus.iterdir()} == shipped
+    assert killed >= 6, f"only {killed} uploads were cut short"
+
+
+def _check_library(settings) -> None:
+    """documents = the library's files, each with its chunks, and no orphan records."""
+    forget_open_stores()
+    store = ChromaStore(settings.index_dir, index_signature(settings), create=False)
+    documents = store.documents()
+    layers = Layers.of(settings)
+    files = [p for p in find_files(layers.folders()) if not layers.hides(p)]
+    assert sorted(d.source_path for d in documents.values()) == sorted(map(str, files))
+    assert {c.doc_id for c in store.chunks(documents)} == set(documents)
+    for collection in (store._chunks, store._sentences):
+        for meta in _raw(store, collection):
+            assert meta["doc_id"] in documents, f"orphan of {meta['doc_id']}"
+            assert meta["version"] == documents[meta["doc_id"]].content_hash, "stale version"
