@@ -129,7 +129,13 @@ def app_server(tmp_path_factory) -> Iterator[dict[str, object]]:
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_up(url, process)
-        yield {"url": url, "corpus": corpus, "base": base, "feedback": base / "feedback.sqlite3"}
+        yield {
+            "url": url,
+            "corpus": corpus,
+            "data": base / "data",
+            "base": base,
+            "feedback": base / "feedback.sqlite3",
+        }
     finally:
         process.terminate()
         process.wait(timeout=20)
