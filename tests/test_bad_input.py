@@ -202,3 +202,22 @@ def test_the_api_refuses_10_mb_as_a_whole_and_keeps_serving(live):
     assert "Traceback" not in str(body)
     event, after = call(live, "ask", [GOOD, None])
     assert (event, after["status"]) == ("complete", "answered")
+
+
+@pytest.mark.parametrize(
+    "doc_id", ["../../etc/passwd", "/etc/passwd", "x" * 10_000, "", "\x00", "' OR 1=1 --", None, 5]
+)
+def test_the_source_endpoint_and_document_pages_answer_a_bad_id_clearly(live, doc_id):
+    from urllib.parse import quote
+
+    import httpx
+
+    event, result = call(live, "source", [doc_id])
+    if event == "complete":
+        assert result["error"].startswith("No document"), result
+        assert "text" not in result
+    else:
+        assert event == "error"
+    page = httpx.get(f"{live}document/{quote(str(doc_id), safe='')}", timeout=60)
+    assert page.status_code in (404, 405), page.status_code
+    assert "root:" not in page.text
