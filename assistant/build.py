@@ -43,6 +43,9 @@ def build_assistant(
     """The assistant over the index in settings.index_dir (which must exist and match), and
     over the second, multilingual index for questions not in English when one is configured.
     Embedders already loaded can be passed in, so a rebuild does not load a model again."""
+    # A missing, empty or mismatched index is said at once, before seconds of model loading.
+    for each in filter(None, (settings, settings.translated())):
+        ChromaStore(each.index_dir, index_signature(each), create=False)
     embedder = embedder or build_embedder(settings)
     main = _lane(settings, embedder)
     second = settings.translated()

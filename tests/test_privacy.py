@@ -123,3 +123,23 @@ def test_the_real_models_answer_with_the_network_cut(real_settings, tmp_path):
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["status"] == "answered"
         assert MARKER not in done.stderr
+
+
+def test_without_an_index_the_cli_says_so_before_loading_any_model(tmp_path):
+    """Issue 13: the CLI loaded the embedding model (seconds, and a progress bar) before it
+    noticed there was no index."""
+    env = _env(tmp_path)  # the real models, which are never loaded here
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "--json", "What is OT?"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"Error: No index found in {tmp_path / 'index'}/. Run `python -m ingest` (or `make "
+        "ingest`) first."
+    )
