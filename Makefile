@@ -47,7 +47,7 @@ test: install $(CHROMIUM) $(SOFFICE) $(AXE)
 	$(PY) -m pytest
 
 test-fast: install $(SOFFICE)
-	$(PY) -m pytest -m "not real"
+	$(PY) -m pytest -m "not real and not slow"
 
 lint: install
 	$(PY) -m ruff check .

@@ -50,6 +50,10 @@ def build_assistant(
     over the second, multilingual index for questions not in English when one is configured.
     Embedders already loaded can be passed in, so a rebuild does not load a model again; a
     `store` given is used instead of the one the settings name (the tests' in-memory one)."""
+    # A missing, empty or mismatched index is said at once, before seconds of model loading.
+    for each in filter(None, (settings, settings.translated())):
+        if store is None:
+            open_store(each)
     embedder = embedder or build_embedder(settings)
     second = settings.translated()
     if second:

@@ -52,8 +52,10 @@ class Settings:
     """Documents last updated longer ago than this are flagged as possibly out of date."""
     max_question_chars: int = 2000
     """Longest question accepted; longer input is `invalid`."""
+    data_dir: Path = Path(".data")
+    """Folder of what people change by using the app (feedback, added documents, edited details, removals); not tracked by git, and the shipped corpus folder stays as it is."""
     feedback_path: Path = Path("feedback.sqlite3")
-    """SQLite file where thumbs up / down and comments from the app are kept (on this machine)."""
+    """SQLite file where thumbs up / down and comments from the app are kept (on this machine); a relative path is inside the data folder."""
     max_upload_mb: int = 20
     """Largest file, in megabytes, the app accepts as an upload to the corpus."""
     max_document_chars: int = 1_000_000
@@ -77,6 +79,11 @@ class Settings:
                 values[f.name] = _parse(f.name, raw, type(getattr(cls(), f.name)))
         values.update(overrides)
         return replace(cls(), **values)
+
+    @property
+    def feedback_file(self) -> Path:
+        """Where the feedback database is: `feedback_path`, inside `data_dir` unless absolute."""
+        return self.data_dir / self.feedback_path
 
     def translated(self) -> Settings | None:
         """Settings of the second index (questions not in English), or None when there is none."""

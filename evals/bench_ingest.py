@@ -54,7 +54,11 @@ def measure(count: int, base: Path, lanes: int = 1) -> dict[str, float]:
     corpus = base / "corpus"
     write_corpus(corpus, count)
     settings = dataclasses.replace(
-        Settings(), corpus_dir=corpus, index_dir=base / "index", embedder="hash"
+        Settings(),
+        corpus_dir=corpus,
+        index_dir=base / "index",
+        data_dir=base / "data",  # never the library changes of this checkout
+        embedder="hash",
     )
     second = "hash-multilingual" if lanes == 2 else ""
     settings = dataclasses.replace(settings, translated_embedder=second)

@@ -1,4 +1,5 @@
-"""`python -m ingest [PATH ...] [--reset]`: index files and folders (default: corpus/)."""
+"""`python -m ingest [PATH ...] [--reset]`: index files and folders (default: the library,
+that is corpus/ with the changes made in the app, kept in the data folder)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from assistant.build import build_embedder
 from assistant.errors import AssistantError
 from assistant.settings import Settings
+from ingest.layers import Layers
 from ingest.pipeline import run_ingest_all
 
 
@@ -19,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-        paths = args.paths or [settings.corpus_dir]
+        paths = args.paths or Layers.of(settings).folders()
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
             print(

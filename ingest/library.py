@@ -1,10 +1,12 @@
 """The document library as staff manage it from the app: add files, edit metadata, remove.
 
-Every change goes through the corpus folder (files and documents.json) and then through
-the same idempotent ingest as `python -m ingest`, so the app and the command line can
-never disagree about what is indexed. A file is checked (type, size, readable text)
-before it is copied into the corpus, so a bad upload changes nothing. Removed files are
-moved to `corpus/.removed/`, not deleted. This module does not render anything.
+Every change is written to the data folder (see ingest/layers.py: added files, edited details,
+removed documents), never to the shipped corpus folder, and then goes through the same
+idempotent ingest as `python -m ingest`, so the app and the command line can never disagree
+about what is indexed. A file is checked (type, size, readable text) before it is copied,
+so a bad upload changes nothing. A removed shipped file stays where it is, left out of the
+library; a removed added file is moved to `<data folder>/removed/`, not deleted. This module
+does not render anything.
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ from ingest.corpus import (
     find_files,
     read_entries,
 )
+from ingest.layers import Layers
 from ingest.loaders import SUPPORTED
 from ingest.pipeline import IngestReport, Progress, run_ingest_all
 
-REMOVED_FOLDER = ".removed"
+REMOVED_FOLDER = "removed"
+"""Folder of the data folder where removed or replaced added files are kept, dated."""
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
@@ -51,7 +55,7 @@ class FileResult:
     message: str
     doc_id: str | None = None
     stored_as: str | None = None
-    """The file's name in the corpus folder, when it was copied there."""
+    """The file's name in the folder of added files, when it was copied there."""
     reason: str = field(default="", compare=False)
     """What happened, as the key of a label the app shows in the reader's language (with
     `values` filled in); `message` is the same sentence in English, which equality compares."""
@@ -60,10 +64,12 @@ class FileResult:
 
 @dataclass(frozen=True)
 class _Replaced:
-    """A corpus file an upload replaced: the kept copy, and its documents.json entry."""
+    """What an upload replaced, to put back if ingest refuses it: an added file (its kept copy
+    and its documents.json entry) or a shipped file (left out of the library meanwhile)."""
 
-    file: Path
-    entry: dict[str, Any] | None
+    file: Path | None = None
+    entry: dict[str, Any] | None = None
+    shipped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,7 @@ class Library:
     def __init__(self, settings: Settings, make_embedder: Callable[[Settings], Embedder]) -> None:
         self.settings = settings
         self.corpus = settings.corpus_dir
+        self.added = Layers(settings.corpus_dir, settings.data_dir).added
         self._make_embedder = make_embedder
         # One change at a time: two uploads must not interleave their ingest runs.
         self._lock = threading.Lock()
@@ -92,19 +99,20 @@ class Library:
             return self._ingest(progress)
 
     def add(self, files: list[Path], progress: Progress, replace: bool = False) -> list[FileResult]:
-        """Check each file, copy the good ones into the corpus, then index them.
+        """Check each file, copy the good ones into the folder of added files, then index them.
 
-        A file whose name is already in the corpus with other content is refused unless staff
-        confirm with `replace`; then its documents.json details (title, publisher, date, web
-        address, cleaning rules) are cleared, because they vouched for the earlier text, not
-        this one. They are kept beside the earlier file in corpus/.removed/."""
+        A file whose name is already in the library with other content is refused unless staff
+        confirm with `replace`; then its details (title, publisher, date, web address, cleaning
+        rules) are cleared, because they vouched for the earlier text, not this one. A replaced
+        added file is kept, with its details, in the data folder's removed/; a replaced shipped
+        file stays in the corpus folder, left out of the library."""
         with self._lock:
-            # Beside the index, or with a Chroma server (no index here) in the corpus folder.
+            # Beside the index, or with a Chroma server (no index here) in the data folder.
             staging = (
-                self.corpus if self.settings.chroma_url else self.settings.index_dir
+                self.settings.data_dir if self.settings.chroma_url else self.settings.index_dir
             ) / ".staging"
             staging.mkdir(parents=True, exist_ok=True)
-            # Corpus names taken by this batch -> what each one replaced, to put back on failure.
+            # Names taken by this batch -> what each one replaced, to put back on failure.
             batch: dict[str, _Replaced | None] = {}
             try:
                 results = [self._stage(path, staging, batch, replace) for path in files]
@@ -114,7 +122,10 @@ class Library:
                     except AssistantError as exc:  # a full disk, a damaged index
                         failed = [(r.stored_as, str(exc)) for r in results if r.stored_as]
                         report = IngestReport(failed=failed)
-                    results = [self._confirm(r, report, batch) for r in results]
+                    confirmed = [self._confirm(r, report, batch) for r in results]
+                    if confirmed != results:  # something was put back: index it as it was
+                        self._ingest_if_possible(progress)
+                    results = confirmed
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             return results
@@ -124,35 +135,46 @@ class Library:
     ) -> FileResult:
         problem, reason, values = _invalid_edit(edit)
         path = Path(source_path)
-        if not problem and not self._in_corpus(path):
-            problem = f"it was indexed from {path}, outside the corpus folder {self.corpus}/"
-            reason, values = "lib_outside_corpus", {"path": str(path), "corpus": str(self.corpus)}
+        if not problem and not self._in_library(path):
+            problem = (
+                f"it was indexed from {path}, outside the library folders {self.corpus}/ "
+                f"and {self.added}/"
+            )
+            reason = "lib_outside_library"
+            values = {"path": str(path), "corpus": str(self.corpus), "added": str(self.added)}
         if problem:
             return FileResult(doc_id, False, f"Not saved: {problem}.", doc_id, None, reason, values)
+        details: dict[str, Any] = {
+            "title": edit.title.strip(),
+            "publisher": edit.publisher.strip() or None,
+            "updated": edit.updated.strip() or None,
+            "url": edit.url.strip() or None,
+        }
+        if edit.source_note is not None:
+            details["source_note"] = edit.source_note.strip() or None
+        if edit.verified is not None:
+            details["verified"] = edit.verified
         with self._lock:
-            entries = _read_json(path.parent)
-            entry = _entry(entries, path.name, doc_id)
-            entry.update(
-                title=edit.title.strip(),
-                publisher=edit.publisher.strip() or None,
-                updated=edit.updated.strip() or None,
-                url=edit.url.strip() or None,
-            )
-            if edit.source_note is not None:
-                entry["source_note"] = edit.source_note.strip() or None
-            if edit.verified is not None:
-                entry["verified"] = edit.verified
-            _write_json(path.parent, entries)
+            layers = Layers.of(self.settings)
+            shipped = layers.shipped_name(path)
+            if shipped is not None:  # the shipped documents.json stays as it is
+                layers.edits[shipped] = {**layers.edits.get(shipped, {}), **details}
+                layers.save()
+            else:
+                entries = _read_json(path.parent)
+                _entry(entries, path.name, doc_id).update(details)
+                _write_json(path.parent, entries)
             self._ingest(progress)
         title = edit.title.strip()
         said = f"Saved the details of “{title}”."
         return FileResult(doc_id, True, said, doc_id, None, "lib_saved", {"title": title})
 
     def remove(self, doc_id: str, source_path: str, progress: Progress) -> FileResult:
-        """Take a document out of the index; its file moves to corpus/.removed/."""
+        """Take a document out of the library and the index. A shipped file stays where it is,
+        left out; an added file moves to the data folder's removed/."""
         path = Path(source_path)
         with self._lock:
-            if not self._in_corpus(path) or not path.exists():
+            if not self._in_library(path) or not path.exists():
                 for settings in (self.settings, self.settings.translated()):
                     if settings is not None:
                         store = open_store(settings, create=True)
@@ -160,6 +182,23 @@ class Library:
                 said = f"Removed {doc_id} from the index."
                 values = {"doc_id": doc_id}
                 return FileResult(doc_id, True, said, doc_id, None, "lib_removed", values)
+            layers = Layers.of(self.settings)
+            shipped = layers.shipped_name(path)
+            if shipped is not None:
+                layers.hidden.add(shipped)
+                layers.save()
+                self._ingest(progress)
+                values = {
+                    "doc_id": doc_id,
+                    "corpus": str(self.corpus),
+                    "file": shipped,
+                    "changes": str(layers.changes_path),
+                }
+                said = (
+                    f"Removed {doc_id}. Its file stays in {self.corpus}/ as shipped; to bring it "
+                    f"back, take “{shipped}” out of the “removed” list in {layers.changes_path}."
+                )
+                return FileResult(doc_id, True, said, doc_id, None, "lib_removed_shipped", values)
             kept_file = self._keep_removed(path)
             entries = _read_json(path.parent)
             kept = [e for e in entries["documents"] if e.get("file") != path.name]
@@ -183,32 +222,42 @@ class Library:
     def _ingest(self, progress: Progress) -> IngestReport:
         """Both indexes (see run_ingest_all); the report of the main one, which speaks for
         the files (the second index reads the same files)."""
-        reports = run_ingest_all(
-            [self.corpus], self.settings, self._make_embedder, progress=progress
-        )
+        folders = Layers.of(self.settings).folders()
+        reports = run_ingest_all(folders, self.settings, self._make_embedder, progress=progress)
         return reports[0]
 
-    def _in_corpus(self, path: Path) -> bool:
-        return self.corpus.resolve() in path.resolve().parents
+    def _ingest_if_possible(self, progress: Progress) -> None:
+        try:
+            self._ingest(progress)
+        except AssistantError as exc:  # still full: the next change or start catches up
+            progress(str(exc))
+
+    def _in_library(self, path: Path) -> bool:
+        parents = path.resolve().parents
+        return self.corpus.resolve() in parents or self.added.resolve() in parents
 
     def _stage(
         self, upload: Path, staging: Path, batch: dict[str, _Replaced | None], replace: bool
     ) -> FileResult:
-        """Check one upload and, if it is good, move it into the corpus under a safe name."""
+        """Check one upload and, if it is good, move it into the library under a safe name."""
         shown = upload.name
         problem, reason, values = self._upload_problem(upload)
         if problem:
             values = {"name": shown, **values}
             return FileResult(shown, False, f"{shown}: {problem}", reason=reason, values=values)
-        name = self._free_name(safe_filename(shown), batch)
-        target = self.corpus / name
-        replacing = target.exists()
-        if replacing and target.read_bytes() == upload.read_bytes():
+        layers = Layers.of(self.settings)
+        same = self._same_content(upload, layers)
+        if same is not None and same.name == safe_filename(shown):
             said = f"{shown}: already in the library, unchanged."
             return FileResult(shown, True, said, reason="lib_unchanged", values={"name": shown})
-        entries = _read_json(self.corpus)
-        earlier = next((e for e in entries["documents"] if e.get("file") == name), None)
-        if replacing and not replace:
+        if same is not None:
+            said = f"{shown}: the library already has this file, as {same.name}. Nothing was added."
+            values = {"name": shown, "same": same.name}
+            return FileResult(shown, False, said, reason="lib_duplicate", values=values)
+        name = self._free_name(safe_filename(shown), batch, layers)
+        existing = self._existing(name, layers)
+        earlier = self._entry_of(name, layers) if existing is not None else None
+        if existing is not None and not replace:
             title = (earlier or {}).get("title") or name
             return FileResult(
                 shown,
@@ -221,8 +270,8 @@ class Library:
             )
         staged = staging / name
         shutil.copyfile(upload, staged)
-        cleared = _cleared_entry(name, earlier) if replacing and earlier else None
-        entry = _as_entry(cleared) if cleared else read_entries(self.corpus).get(name)
+        cleared = _cleared_entry(name, earlier) if existing is not None and earlier else None
+        entry = _as_entry(cleared) if cleared else read_entries(self.added).get(name)
         try:
             document = build_document(staged, entry, budget_of(self.settings))
         except DocumentLoadError as exc:
@@ -235,20 +284,9 @@ class Library:
                 "lib_not_added",
                 {"reason": str(exc)},
             )
-        if replacing:
-            kept = self._keep_removed(target)
-            batch[name] = _Replaced(kept, earlier)
-            if cleared is not None:
-                kept.with_name(f"{kept.name}.json").write_text(
-                    json.dumps([earlier], indent=2, ensure_ascii=False), encoding="utf-8"
-                )
-                documents = entries["documents"]
-                entries["documents"] = [cleared if e is earlier else e for e in documents]
-                _write_json(self.corpus, entries)
-        else:
-            batch[name] = None
-        shutil.move(staged, target)
-        if not replacing:
+        batch[name] = self._set_aside(existing, layers, cleared)
+        shutil.move(staged, self.added / name)
+        if existing is None:
             values = {"name": shown, "title": document.meta.title}
             said = f"{shown}: added as “{document.meta.title}”."
             return FileResult(shown, True, said, document.doc_id, name, "lib_added", values)
@@ -260,25 +298,57 @@ class Library:
         values = {"name": shown, "title": document.meta.title}
         return FileResult(shown, True, message, document.doc_id, name, "lib_replaced", values)
 
+    def _set_aside(
+        self, existing: Path | None, layers: Layers, cleared: dict[str, Any] | None
+    ) -> _Replaced | None:
+        """Make room in the folder of added files for an upload that replaces `existing`:
+        a shipped file is left out of the library, an added one kept in removed/; the new
+        file gets the `cleared` entry."""
+        self.added.mkdir(parents=True, exist_ok=True)
+        if existing is None:
+            return None
+        entries = _read_json(self.added)
+        earlier = next((e for e in entries["documents"] if e.get("file") == existing.name), None)
+        shipped = layers.shipped_name(existing)
+        if shipped is not None:
+            layers.hidden.add(shipped)
+            layers.save()
+            replaced = _Replaced(entry=earlier, shipped=shipped)
+        else:
+            kept = self._keep_removed(existing)
+            kept.with_name(f"{kept.name}.json").write_text(
+                json.dumps([earlier] if earlier else [], indent=2, ensure_ascii=False),
+                encoding="utf-8",
+            )
+            replaced = _Replaced(file=kept, entry=earlier)
+        if cleared is not None or earlier is not None:
+            others = [e for e in entries["documents"] if e.get("file") != existing.name]
+            entries["documents"] = others + ([cleared] if cleared else [])
+            _write_json(self.added, entries)
+        return replaced
+
     def _confirm(
         self, result: FileResult, report: IngestReport, batch: dict[str, _Replaced | None]
     ) -> FileResult:
-        """The staged result, unless ingest refused the file; then the corpus is put back."""
+        """The staged result, unless ingest refused the file; then the library is put back."""
         failed = dict(report.failed)
         if result.stored_as is None or result.stored_as not in failed:
             return result
-        (self.corpus / result.stored_as).unlink(missing_ok=True)
-        earlier = batch.get(result.stored_as)
-        if earlier is not None:
-            shutil.copyfile(earlier.file, self.corpus / result.stored_as)
-            if earlier.entry is not None:
-                entries = _read_json(self.corpus)
-                entries["documents"] = [
-                    earlier.entry if e.get("file") == result.stored_as else e
-                    for e in entries["documents"]
-                ]
-                _write_json(self.corpus, entries)
-        reason = failed[result.stored_as]
+        name = result.stored_as
+        (self.added / name).unlink(missing_ok=True)
+        earlier = batch.get(name) or _Replaced()
+        if earlier.file is not None:
+            shutil.copyfile(earlier.file, self.added / name)
+        entries = _read_json(self.added)
+        others = [e for e in entries["documents"] if e.get("file") != name]
+        if others != entries["documents"] or earlier.entry is not None:
+            entries["documents"] = others + ([earlier.entry] if earlier.entry else [])
+            _write_json(self.added, entries)
+        if earlier.shipped is not None:
+            layers = Layers.of(self.settings)
+            layers.hidden.discard(earlier.shipped)
+            layers.save()
+        reason = failed[name]
         return FileResult(
             result.name,
             False,
@@ -287,10 +357,40 @@ class Library:
             values={"reason": reason},
         )
 
+    def _same_content(self, upload: Path, layers: Layers) -> Path | None:
+        """A file in the library with exactly the upload's bytes (also one added just before
+        in the same batch), so a duplicate is never indexed twice."""
+        size = upload.stat().st_size
+        data: bytes | None = None
+        for path in find_files(layers.folders()):
+            if path.stat().st_size != size or layers.hides(path):
+                continue
+            data = upload.read_bytes() if data is None else data
+            if path.read_bytes() == data:
+                return path
+        return None
+
+    def _existing(self, name: str, layers: Layers) -> Path | None:
+        """The file of this name in the library that an upload of it would replace."""
+        if (self.added / name).is_file():
+            return self.added / name
+        shipped = self.corpus / name
+        if shipped.is_file() and not layers.hides(shipped):
+            return shipped
+        return None
+
+    def _entry_of(self, name: str, layers: Layers) -> dict[str, Any] | None:
+        """The details of the library's file of this name (with staff edits), if any."""
+        added = read_entries(self.added).get(name)
+        if added is not None or (self.added / name).is_file():
+            return added.fields if added else None
+        shipped = layers.entry(self.corpus / name, read_entries(self.corpus).get(name))
+        return shipped.fields if shipped else None
+
     def _keep_removed(self, path: Path) -> Path:
-        """Copy a file about to be replaced or removed into corpus/.removed/, dated."""
-        trash = self.corpus / REMOVED_FOLDER
-        trash.mkdir(exist_ok=True)
+        """Copy a file about to be replaced or removed into the data folder's removed/, dated."""
+        trash = self.settings.data_dir / REMOVED_FOLDER
+        trash.mkdir(parents=True, exist_ok=True)
         kept = trash / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{path.name}"
         shutil.copyfile(path, kept)
         return kept
@@ -321,27 +421,31 @@ class Library:
             )
         return "", "", {}
 
-    def _free_name(self, name: str, batch: dict[str, _Replaced | None]) -> str:
+    def _free_name(self, name: str, batch: dict[str, _Replaced | None], layers: Layers) -> str:
         """`name`, or `name-2`, `name-3`... when its document id belongs to another file,
         or another file of this batch already took the name."""
-        taken = self._ids_by_file()
-        entries = read_entries(self.corpus)
+        taken = self._ids_by_file(layers)
         stem, suffix = os.path.splitext(name)
         candidate, number = name, 1
         while True:
-            owner = taken.get(doc_id_of(Path(candidate), entries.get(candidate)))
-            if owner in (None, candidate) and candidate not in batch:
+            fields = self._entry_of(candidate, layers)
+            entry = _as_entry(fields) if fields else None
+            owner = taken.get(doc_id_of(Path(candidate), entry))
+            replaceable = owner is None or owner == self._existing(candidate, layers)
+            if replaceable and candidate not in batch:
                 return candidate
             number += 1
             candidate = f"{stem}-{number}{suffix}"
 
-    def _ids_by_file(self) -> dict[str, str]:
-        """Document id -> path (relative to the corpus) of the file that holds it."""
+    def _ids_by_file(self, layers: Layers) -> dict[str, Path]:
+        """Document id -> the file in the library that holds it."""
         folders: dict[Path, dict[str, Entry]] = {}
-        ids: dict[str, str] = {}
-        for path in find_files([self.corpus]):
+        ids: dict[str, Path] = {}
+        for path in find_files(layers.folders()):
+            if layers.hides(path):
+                continue
             entries = folders.setdefault(path.parent, read_entries(path.parent))
-            ids[doc_id_of(path, entries.get(path.name))] = str(path.relative_to(self.corpus))
+            ids[doc_id_of(path, layers.entry(path, entries.get(path.name)))] = path
         return ids
 
 

@@ -36,6 +36,7 @@ from ingest.corpus import (
     identify,
     read_entries,
 )
+from ingest.layers import Layers
 
 Progress = Callable[[str], None]
 
@@ -180,18 +181,22 @@ def _run_lanes(
         lane.store = _open_store(lane.settings, reset, progress)
         lane.indexed = lane.store.documents()
     files = find_files(paths)
+    layers = Layers.of(lanes[0].settings)
     claimed: dict[str, Path] = {}
     entries: dict[Path, dict[str, Entry]] = {}
     refused: set[str] = set()
     for number, path in enumerate(files, start=1):
         label = f"[{number}/{len(files)}]"
+        if layers.hides(path):  # removed in the app: out of the index, file left as shipped
+            refused.add(str(path))
+            continue
         try:
             _refuse_outside_link(path, paths, refused)
-            entry = _entry_for(path, entries)
+            entry = layers.entry(path, _entry_for(path, entries))
             doc_id, content_hash = identify(path, entry)
             _claim(claimed, doc_id, path)
             for lane in lanes:
-                _refuse_taken_id(doc_id, path, lane.indexed.get(doc_id))
+                _refuse_taken_id(doc_id, path, lane.indexed.get(doc_id), layers)
             behind = [lane for lane in lanes if not _holds(lane, doc_id, content_hash)]
             if not behind:
                 continue
@@ -212,8 +217,14 @@ def _run_lanes(
                 _write_waiting(lane, progress)
     for lane in lanes:
         _write_waiting(lane, progress)
-        _finish(lane, paths, refused, progress, started)
+        _finish(lane, paths, refused - _sources_of(claimed, lane), progress, started)
     return [lane.report for lane in lanes]
+
+
+def _sources_of(claimed: dict[str, Path], lane: _Lane) -> set[str]:
+    """Where the lane's index has the documents a file of this run holds: such a document
+    stays even if that place is refused now (a shipped file replaced by an upload)."""
+    return {lane.indexed[i].source_path for i in claimed if i in lane.indexed}
 
 
 def _holds(lane: _Lane, doc_id: str, content_hash: str) -> bool:
@@ -285,13 +296,13 @@ def _refuse_outside_link(path: Path, roots: list[Path], refused: set[str]) -> No
                 )
 
 
-def _refuse_taken_id(doc_id: str, path: Path, old: Document | None) -> None:
+def _refuse_taken_id(doc_id: str, path: Path, old: Document | None, layers: Layers) -> None:
     """Another existing file already holds this id in the index (corpus/x.txt and other/x.txt
     both make `x`): indexing this one would silently replace that document."""
     if old is None or not old.source_path:
         return
     holder = Path(old.source_path)
-    if holder.resolve() != path.resolve() and holder.exists():
+    if holder.resolve() != path.resolve() and holder.exists() and not layers.hides(holder):
         raise DocumentLoadError(
             f"{path}: its document id '{doc_id}' is already used by {holder}. Rename the file, "
             "or give it its own doc_id in a documents.json beside it."

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# What the app or CLI would write to the data folder goes to tmp, never the checkout's .data/
+# (tests that build their own settings give each its own folder).
+os.environ["MSRA_DATA_DIR"] = tempfile.mkdtemp(prefix="msra-test-data-")
 
 import dataclasses
 import shutil
@@ -31,7 +35,12 @@ def copy_corpus(target: Path) -> Path:
 
 
 def fast_settings(corpus_dir: Path, index_dir: Path, **overrides) -> Settings:
-    values = {"embedder": "hash", "translated_embedder": "", **overrides}
+    values = {
+        "embedder": "hash",
+        "translated_embedder": "",
+        "data_dir": index_dir.parent / "data",
+        **overrides,
+    }
     return dataclasses.replace(Settings(), corpus_dir=corpus_dir, index_dir=index_dir, **values)
 
 
@@ -47,6 +56,7 @@ def _built(base: Path, embedder: str, translated_embedder: str):
         Settings(),
         corpus_dir=corpus,
         index_dir=base / "index",
+        data_dir=base / "data",
         embedder=embedder,
         translated_embedder=translated_embedder,
     )
@@ -106,6 +116,7 @@ def app_server(tmp_path_factory) -> Iterator[dict[str, object]]:
         "MSRA_CORPUS_DIR": str(corpus),
         "MSRA_INDEX_DIR": str(base / "index"),
         "MSRA_FEEDBACK_PATH": str(base / "feedback.sqlite3"),
+        "MSRA_DATA_DIR": str(base / "data"),
         "MSRA_PORT": str(port),
         "MSRA_EMBEDDER": "minilm",
         "HF_HUB_OFFLINE": "1",
@@ -118,7 +129,13 @@ def app_server(tmp_path_factory) -> Iterator[dict[str, object]]:
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_up(url, process)
-        yield {"url": url, "corpus": corpus, "base": base, "feedback": base / "feedback.sqlite3"}
+        yield {
+            "url": url,
+            "corpus": corpus,
+            "data": base / "data",
+            "base": base,
+            "feedback": base / "feedback.sqlite3",
+        }
     finally:
         process.terminate()
         process.wait(timeout=20)

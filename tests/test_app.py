@@ -240,7 +240,8 @@ def test_upload_a_document_then_find_a_sentence_from_it(page, app_server, tmp_pa
     page.get_by_role("tab", name="Documents").click()
     choose_files(page, upload)
     page.locator("#add-results", has_text="added as").wait_for(timeout=60_000)
-    assert (app_server["corpus"] / "Aquatic-Therapy-Notes.txt").exists()
+    assert (app_server["data"] / "documents" / "Aquatic-Therapy-Notes.txt").exists()
+    assert not (app_server["corpus"] / "Aquatic-Therapy-Notes.txt").exists()
     assert "Aquatic therapy notes" in page.locator("#documents").inner_text()
 
     page.get_by_role("tab", name="Find in sources").click()

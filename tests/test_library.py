@@ -13,7 +13,8 @@ from conftest import CORPUS, fast_settings
 from assistant.build import build_assistant, build_embedder
 from assistant.models import Document
 from assistant.store import ChromaStore, index_signature
-from ingest.corpus import METADATA_FILE
+from ingest.corpus import METADATA_FILE, read_entries
+from ingest.layers import Layers
 from ingest.library import REMOVED_FOLDER, FileResult, Library, MetadataEdit, safe_filename
 
 OT_FILE = "above-ms-occupational-therapy.txt"
@@ -39,6 +40,11 @@ class Setup:
     def settings(self):
         return self.library.settings
 
+    @property
+    def added(self) -> Path:
+        """Where files added in the app go: the data folder, never the shipped corpus."""
+        return self.settings.data_dir / "documents"
+
     def upload(self, name: str, content: str | bytes) -> Path:
         path = self.uploads / name
         if isinstance(content, bytes):
@@ -54,9 +60,15 @@ class Setup:
         store = ChromaStore(self.settings.index_dir, index_signature(self.settings), create=False)
         return store.documents()
 
-    def corpus_state(self) -> tuple[list[str], bytes]:
-        files = sorted(str(p.relative_to(self.corpus)) for p in self.corpus.rglob("*"))
-        return files, (self.corpus / METADATA_FILE).read_bytes()
+    def corpus_state(self) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        """Every file of the shipped corpus and of the data folder, with its bytes."""
+        return _files(self.corpus), _files(self.settings.data_dir)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -129,7 +141,8 @@ def test_add_a_text_file(setup):
             stored_as="Fatigue-notes.txt",
         )
     ]
-    assert (setup.corpus / "Fatigue-notes.txt").read_text(encoding="utf-8") == FATIGUE
+    assert (setup.added / "Fatigue-notes.txt").read_text(encoding="utf-8") == FATIGUE
+    assert not (setup.corpus / "Fatigue-notes.txt").exists()
     assistant = build_assistant(setup.settings)
     assert sorted(assistant.documents) == [OT_ID, "fatigue-notes", NMSS_ID]
     first = assistant.find(FATIGUE_SENTENCE)[0]
@@ -153,6 +166,7 @@ def test_add_several_files_one_result_each_in_order(setup):
     assert results[2].message == "heat.md: added as “Heat and MS”."
     assert sorted(setup.indexed()) == [OT_ID, "fatigue", "heat", NMSS_ID]
     assert not (setup.corpus / "notes.docx").exists()
+    assert not (setup.added / "notes.docx").exists()
 
 
 # add: bad files change nothing
@@ -269,6 +283,7 @@ def test_upload_with_an_existing_name_is_refused_unless_staff_confirm(setup):
 def test_changed_upload_replaces_the_file_only_when_confirmed_and_clears_its_details(setup):
     old = (CORPUS / NMSS_FILE).read_text(encoding="utf-8")
     new = "Anyone can write this text and have it quoted as the National MS Society says.\n"
+    shipped = _files(setup.corpus)
     old_entry = _entries(setup.corpus)[NMSS_FILE]
     [result] = setup.library.add([setup.upload(NMSS_FILE, new)], setup.messages.append, True)
     assert result == FileResult(
@@ -281,12 +296,13 @@ def test_changed_upload_replaces_the_file_only_when_confirmed_and_clears_its_det
         NMSS_ID,
         stored_as=NMSS_FILE,
     )
-    assert (setup.corpus / NMSS_FILE).read_text(encoding="utf-8") == new
-    [kept] = (setup.corpus / REMOVED_FOLDER).glob(f"*-{NMSS_FILE}")
-    assert kept.read_text(encoding="utf-8") == old  # the replaced version is kept
-    [kept_entry] = json.loads(kept.with_name(f"{kept.name}.json").read_text(encoding="utf-8"))
-    assert kept_entry == old_entry  # and so are its details
-    entry = _entries(setup.corpus)[NMSS_FILE]
+    assert (setup.added / NMSS_FILE).read_text(encoding="utf-8") == new
+    # The shipped version stays as it was, with its details, left out of the library.
+    assert _files(setup.corpus) == shipped
+    assert (setup.corpus / NMSS_FILE).read_text(encoding="utf-8") == old
+    assert _entries(setup.corpus)[NMSS_FILE] == old_entry
+    assert Layers.of(setup.settings).hidden == {NMSS_FILE}
+    entry = _entries(setup.added)[NMSS_FILE]
     assert (entry["doc_id"], entry.get("title"), entry.get("publisher")) == (NMSS_ID, None, None)
     document = setup.indexed()[NMSS_ID]
     assert "Anyone can write this text" in document.text
@@ -302,7 +318,7 @@ def test_confirmed_replacement_that_cannot_be_read_puts_everything_back(setup):
         [setup.upload(NMSS_FILE, b"\x00\x01 binary")], setup.messages.append, True
     )
     assert result.ok is False
-    assert setup.corpus_state()[1] == before[1]  # documents.json as it was
+    assert setup.corpus_state() == before
     assert (setup.corpus / NMSS_FILE).read_bytes() == (CORPUS / NMSS_FILE).read_bytes()
     assert setup.indexed() == indexed
 
@@ -317,7 +333,7 @@ def test_upload_whose_id_is_taken_by_another_file_gets_a_new_name(setup):
         "above-ms-occupational-therapy-2",
         stored_as="above-ms-occupational-therapy-2.md",
     )
-    assert (setup.corpus / "above-ms-occupational-therapy-2.md").exists()
+    assert (setup.added / "above-ms-occupational-therapy-2.md").exists()
     assert (setup.corpus / OT_FILE).read_bytes() == (CORPUS / OT_FILE).read_bytes()
     indexed = setup.indexed()
     assert sorted(indexed) == [OT_ID, "above-ms-occupational-therapy-2", NMSS_ID]
@@ -346,12 +362,20 @@ def test_upload_whose_id_is_taken_in_a_subfolder_gets_a_new_name(setup):
 # update_metadata
 
 
-def _entries(corpus: Path) -> dict[str, dict]:
-    data = json.loads((corpus / METADATA_FILE).read_text(encoding="utf-8"))
+def _entries(folder: Path) -> dict[str, dict]:
+    data = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
     return {entry["file"]: entry for entry in data["documents"]}
 
 
+def _effective(setup: Setup) -> dict[str, dict]:
+    """The details ingest reads for each shipped file: documents.json with staff edits over it."""
+    layers = Layers.of(setup.settings)
+    shipped = read_entries(setup.corpus)
+    return {name: layers.entry(setup.corpus / name, e).fields for name, e in shipped.items()}
+
+
 def test_update_metadata_saves_entry_and_reindexes(setup):
+    shipped = _files(setup.corpus)
     old_entry = _entries(setup.corpus)[NMSS_FILE]
     edit = MetadataEdit(
         title="  Rehabilitation in multiple sclerosis ",
@@ -365,7 +389,8 @@ def test_update_metadata_saves_entry_and_reindexes(setup):
     assert result == FileResult(
         NMSS_ID, True, "Saved the details of “Rehabilitation in multiple sclerosis”.", NMSS_ID
     )
-    entry = _entries(setup.corpus)[NMSS_FILE]
+    assert _files(setup.corpus) == shipped  # the edit is kept in the data folder
+    entry = _effective(setup)[NMSS_FILE]
     assert entry == {
         **old_entry,
         "title": "Rehabilitation in multiple sclerosis",
@@ -394,7 +419,7 @@ def test_update_metadata_empty_fields_are_saved_as_null(setup):
         NMSS_ID, str(setup.corpus / NMSS_FILE), CLEARED, setup.messages.append
     )
     assert result.ok is True
-    entry = _entries(setup.corpus)[NMSS_FILE]
+    entry = _effective(setup)[NMSS_FILE]
     assert (entry["publisher"], entry["updated"], entry["url"]) == (None, None, None)
 
 
@@ -460,7 +485,8 @@ def test_update_metadata_of_a_file_outside_the_corpus_is_refused(setup, tmp_path
     assert result == FileResult(
         "elsewhere",
         False,
-        f"Not saved: it was indexed from {outside}, outside the corpus folder {setup.corpus}/.",
+        f"Not saved: it was indexed from {outside}, outside the library folders "
+        f"{setup.corpus}/ and {setup.added}/.",
         "elsewhere",
     )
     assert setup.corpus_state() == before
@@ -468,13 +494,13 @@ def test_update_metadata_of_a_file_outside_the_corpus_is_refused(setup, tmp_path
 
 def test_update_metadata_of_an_uploaded_file_creates_its_entry(setup):
     setup.add(setup.upload("fatigue.txt", FATIGUE))
-    assert "fatigue.txt" not in _entries(setup.corpus)
+    assert not (setup.added / METADATA_FILE).exists()
     edit = MetadataEdit(title="Fatigue and heat", publisher="Our clinic", updated="2024")
     result = setup.library.update_metadata(
-        "fatigue", str(setup.corpus / "fatigue.txt"), edit, setup.messages.append
+        "fatigue", str(setup.added / "fatigue.txt"), edit, setup.messages.append
     )
     assert result.ok is True
-    assert _entries(setup.corpus)["fatigue.txt"] == {
+    assert _entries(setup.added)["fatigue.txt"] == {
         "file": "fatigue.txt",
         "doc_id": "fatigue",
         "title": "Fatigue and heat",
@@ -489,29 +515,48 @@ def test_update_metadata_of_an_uploaded_file_creates_its_entry(setup):
 # remove and reindex
 
 
-def test_remove_moves_the_file_aside_and_drops_the_document(setup):
-    ot_entry = _entries(setup.corpus)[OT_FILE]
+def test_remove_of_a_shipped_document_leaves_its_file_and_drops_the_document(setup):
+    shipped = _files(setup.corpus)
     nmss_before = setup.indexed()[NMSS_ID]
     result = setup.library.remove(OT_ID, str(setup.corpus / OT_FILE), setup.messages.append)
-    trash = setup.corpus / REMOVED_FOLDER
+    changes = setup.settings.data_dir / "library.json"
     assert result == FileResult(
         OT_ID,
         True,
-        f"Removed {OT_ID}. Its file was kept in {trash}/ in case you need it back.",
+        f"Removed {OT_ID}. Its file stays in {setup.corpus}/ as shipped; to bring it back, "
+        f"take “{OT_FILE}” out of the “removed” list in {changes}.",
         OT_ID,
     )
-    assert not (setup.corpus / OT_FILE).exists()
-    moved = sorted(p.name for p in trash.iterdir())
-    assert len(moved) == 2
-    stamp = moved[0].removesuffix(f"-{OT_FILE}")
-    assert moved == [f"{stamp}-{OT_FILE}", f"{stamp}-{OT_FILE}.json"]
-    assert (trash / moved[0]).read_bytes() == (CORPUS / OT_FILE).read_bytes()
-    assert json.loads((trash / moved[1]).read_text(encoding="utf-8")) == [ot_entry]
-    assert OT_FILE not in _entries(setup.corpus)
-    assert NMSS_FILE in _entries(setup.corpus)
+    assert _files(setup.corpus) == shipped
+    assert json.loads(changes.read_text(encoding="utf-8")) == {"removed": [OT_FILE], "edited": {}}
     indexed = setup.indexed()
     assert list(indexed) == [NMSS_ID]
     assert indexed[NMSS_ID] == nmss_before
+
+
+def test_remove_of_an_added_document_moves_its_file_aside(setup):
+    setup.add(setup.upload("fatigue.txt", FATIGUE))
+    edit = MetadataEdit(title="Fatigue and heat", publisher="Our clinic")
+    setup.library.update_metadata(
+        "fatigue", str(setup.added / "fatigue.txt"), edit, setup.messages.append
+    )
+    entry = _entries(setup.added)["fatigue.txt"]
+    result = setup.library.remove("fatigue", str(setup.added / "fatigue.txt"), print)
+    trash = setup.settings.data_dir / REMOVED_FOLDER
+    assert result == FileResult(
+        "fatigue",
+        True,
+        f"Removed fatigue. Its file was kept in {trash}/ in case you need it back.",
+        "fatigue",
+    )
+    assert not (setup.added / "fatigue.txt").exists()
+    moved = sorted(p.name for p in trash.iterdir())
+    stamp = moved[0].removesuffix("-fatigue.txt")
+    assert moved == [f"{stamp}-fatigue.txt", f"{stamp}-fatigue.txt.json"]
+    assert (trash / moved[0]).read_text(encoding="utf-8") == FATIGUE
+    assert json.loads((trash / moved[1]).read_text(encoding="utf-8")) == [entry]
+    assert "fatigue.txt" not in _entries(setup.added)
+    assert sorted(setup.indexed()) == [OT_ID, NMSS_ID]
 
 
 def test_removed_document_does_not_come_back_on_reindex(setup):
@@ -533,7 +578,7 @@ def test_remove_of_a_document_whose_file_is_gone_only_updates_the_index(setup):
     result = setup.library.remove(OT_ID, str(setup.corpus / OT_FILE), setup.messages.append)
     assert result == FileResult(OT_ID, True, f"Removed {OT_ID} from the index.", OT_ID)
     assert list(setup.indexed()) == [NMSS_ID]
-    assert not (setup.corpus / REMOVED_FOLDER).exists()
+    assert not (setup.settings.data_dir / REMOVED_FOLDER).exists()
 
 
 def test_reindex_with_nothing_changed(setup):

@@ -19,6 +19,7 @@ from assistant.contract import find_json
 from assistant.models import DocumentSummary
 from ingest.cleaning import clean_text
 from ingest.corpus import METADATA_FILE, build_document, read_entries
+from ingest.layers import Layers
 from ingest.library import Library, MetadataEdit
 from webui import render
 
@@ -261,8 +262,11 @@ def library(tmp_path) -> Library:
 
 
 def _entry(library: Library) -> dict:
+    """The details ingest reads: the shipped documents.json with the staff's edits over it."""
     data = json.loads((library.corpus / METADATA_FILE).read_text(encoding="utf-8"))
-    return next(e for e in data["documents"] if e["doc_id"] == VERYWELL)
+    entry = next(e for e in data["documents"] if e["doc_id"] == VERYWELL)
+    edits = Layers.of(library.settings).edits.get(entry["file"], {})
+    return {**entry, **edits}
 
 
 def test_marking_a_document_unverified_is_saved_and_stops_quotes(library):

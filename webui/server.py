@@ -44,7 +44,7 @@ class Services:
         self.problem = ""
         """Why the assistant could not be loaded (empty while loading or once loaded)."""
         self.library = Library(settings, self.embedder_for)
-        self.feedback = FeedbackStore(settings.feedback_path)
+        self.feedback = FeedbackStore(settings.feedback_file)
         self.staff = StaffLogin(settings.staff_password_hash)
 
     @property
