@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.compose import ExtractiveAnswerer
+from assistant.compose import Answerer, ExtractiveAnswerer
 from assistant.core import Assistant
 from assistant.embedding import E5Embedder, Embedder, HashEmbedder, MiniLMEmbedder, USEEmbedder
 from assistant.errors import ConfigError
@@ -58,7 +58,30 @@ def build_assistant(
         translated[0].reader.prepare(translated[0].units)
     main[0].reader.prepare(main[0].units)
     safety = build_safety(settings, [embedder, translated_embedder])
+    if settings.llm != "extractive":
+        main, translated = with_llm(settings, main, translated)
     return Assistant(settings, *main, translated=translated, safety=safety)
+
+
+Lane = tuple[Retriever, Answerer]
+
+
+def with_llm(settings: Settings, main: Lane, translated: Lane | None) -> tuple[Lane, Lane | None]:
+    """The lanes with a generative answerer on the configured endpoint (LangChain imported
+    only now), falling back to each lane's extractive answerer."""
+    from assistant.generative import GenerativeAnswerer, build_chat_model
+
+    model = build_chat_model(settings)
+
+    def generative(lane: Lane) -> Lane:
+        retriever, extractive = lane
+        assert isinstance(extractive, ExtractiveAnswerer)
+        answerer = GenerativeAnswerer(
+            model, retriever.documents, extractive, retriever.view, settings.llm_timeout_s
+        )
+        return retriever, answerer
+
+    return generative(main), generative(translated) if translated else None
 
 
 def build_safety(settings: Settings, embedders: list[Embedder | None]) -> SafetyRouter:
@@ -76,7 +99,7 @@ def build_safety(settings: Settings, embedders: list[Embedder | None]) -> Safety
 TRANSLATED_WEIGHTS = {"sentence": 0.7, "heading": 0.3, "coverage": 0.0}
 
 
-def _lane(settings: Settings, embedder: Embedder) -> tuple[Retriever, ExtractiveAnswerer]:
+def _lane(settings: Settings, embedder: Embedder) -> Lane:
     store = ChromaStore(settings.index_dir, index_signature(settings), create=False)
     retriever = Retriever(store, embedder, settings)
     answerer = ExtractiveAnswerer(
