@@ -1,0 +1,92 @@
+"""The generative answerer through the real LangChain `ChatOpenAI` client and real HTTP, against
+a fake OpenAI-compatible server started here on 127.0.0.1 that replays recorded replies
+(streamed as server-sent events, as real servers do); and an endpoint that is down or slow."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import time
+
+import pytest
+from fake_openai import FakeOpenAI
+
+from assistant.build import build_assistant
+from assistant.messages import message
+
+QUESTION = "Does insurance cover occupational therapy?"
+RECORDED = (
+    "Coverage for occupational therapy services varies from plan to plan [1]. "
+    "Insurers send a nurse to your home every day [1]. "
+    "Most plans cover these services when a doctor refers you [1]."
+)
+
+
+def _with_llm(settings, url: str, timeout_s: float = 10.0):
+    return dataclasses.replace(
+        settings,
+        llm="openai",
+        llm_base_url=url,
+        llm_model="recorded-model",
+        llm_api_key="test-key",
+        llm_timeout_s=timeout_s,
+    )
+
+
+@pytest.fixture(scope="module")
+def replaying(fast_settings_built):
+    with FakeOpenAI([RECORDED, RECORDED]) as server:
+        yield server, build_assistant(_with_llm(fast_settings_built, server.base_url))
+
+
+def test_streamed_reply_through_chatopenai_is_verified(replaying):
+    server, assistant = replaying
+    items = list(assistant.ask_stream(QUESTION))
+    answer = items[-1]
+    assert items[:-1] == [
+        "Coverage for occupational therapy services varies from plan to plan. [1]",
+        "Most plans cover these services when a doctor refers you. [1]",
+    ]
+    assert answer.answerer == "generative"
+    assert "nurse" not in answer.answer
+    assert answer.citations[0].quote.startswith("Coverage for OT services varies by plan.")
+    request = server.requests[-1]
+    assert request["stream"] is True
+    assert request["model"] == "recorded-model"
+    sent = "\n".join(m["content"] for m in request["messages"])
+    assert QUESTION in sent
+    assert "Coverage for OT services varies by plan." in sent
+
+
+def test_json_answer_stays_whole(replaying):
+    _, assistant = replaying
+    data = assistant.ask(QUESTION).to_json()
+    assert data["answerer"] == "generative"
+    assert data["status"] == "answered"
+    assert {c["n"] for c in data["citations"]} == {1}
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_endpoint_down_gives_quotes_and_says_so(fast_settings_built, fast_assistant):
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    assistant = build_assistant(_with_llm(fast_settings_built, url))
+    answer = assistant.ask(QUESTION)
+    assert answer.answerer == "extractive-fallback"
+    assert message("llm_unavailable") in answer.answer
+    assert answer.citations == fast_assistant.ask(QUESTION).citations
+
+
+def test_slow_endpoint_times_out_to_quotes(fast_settings_built):
+    with FakeOpenAI([RECORDED], delay_s=3.0) as server:
+        assistant = build_assistant(_with_llm(fast_settings_built, server.base_url, 0.5))
+        started = time.perf_counter()
+        answer = assistant.ask(QUESTION)
+        waited = time.perf_counter() - started
+    assert answer.answerer == "extractive-fallback"
+    assert message("llm_unavailable") in answer.answer
+    assert waited < 3.0
