@@ -79,7 +79,7 @@ class ExtractiveAnswerer:
         citations = verified_citations(spans, self._documents, self.is_stale)
         if not citations:
             return Composed("", ())
-        notes = tuple(self._stale_notes(citations, language))
+        notes = tuple(self.stale_notes(citations, language))
         lines = [framing] if framing else []
         lines += [f"{c.quote.strip()} [{c.n}]" for c in citations]
         lines += notes
@@ -110,7 +110,7 @@ class ExtractiveAnswerer:
         updated = document.meta.updated_date()
         return updated is not None and (self._today - updated).days > self._stale_after_days
 
-    def _stale_notes(self, citations: tuple[Citation, ...], language: str) -> list[str]:
+    def stale_notes(self, citations: tuple[Citation, ...], language: str) -> list[str]:
         by_year: dict[str, list[int]] = {}
         for c in citations:
             if c.stale and c.updated:

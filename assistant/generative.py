@@ -395,22 +395,35 @@ class GenerativeAnswerer:
         if not passages:
             return self._fallback(result, framing, language, "llm_fallback")
         question = result.question or result.query.focus or result.query.text
+        given = {p.n: p for p in passages}
         checked: list[Checked] = []
+        # What the citations quote, in order of first use: markers are renumbered to them as
+        # each sentence is accepted, so the streamed sentences are the final ones.
+        spans: list[tuple[str, int, int]] = []
+        sentences: list[str] = []
         try:
             for sentence in self._sentences(prompt_messages(question, passages, language)):
                 verdict = self.verifier.check(sentence, passages, language)
                 checked.append(verdict)
                 if verdict.kept:
-                    yield f"{verdict.text} {''.join(f'[{n}]' for n in verdict.cited)}"
+                    sentences.append(self._renumbered(verdict, given, spans))
+                    yield sentences[-1]
         except LLMUnavailableError as exc:
             self.last = Generation(tuple(checked), error=str(exc))
             return self._fallback(result, framing, language, "llm_unavailable")
         refused = any(REFUSAL in c.text for c in checked)
         self.last = Generation(tuple(checked), refused=refused)
-        kept = [c for c in checked if c.kept]
-        if refused or not kept or len(kept) < len(checked) - len(kept):
+        kept = len(sentences)
+        citations = verified_citations(spans, self._documents, self._extractive.is_stale)
+        # Too little left, or a span not verbatim (never shown): the quotes instead.
+        if refused or not kept or kept < len(checked) - kept or len(citations) != len(spans):
             return self._fallback(result, framing, language, "llm_fallback")
-        return self._composed(kept, passages, framing, language)
+        stale = self._extractive.stale_notes(citations, language)
+        notes = (message("llm_generated", language), *stale)
+        text = "\n\n".join(p for p in (framing, " ".join(sentences), *notes) if p)
+        return Composed(
+            text, citations, framing, notes, answerer="generative", sentences=tuple(sentences)
+        )
 
     def _sentences(self, messages: list[tuple[str, str]]) -> Iterator[str]:
         """The model's reply, sentence by sentence as it streams; LLMUnavailableError when the
@@ -430,32 +443,18 @@ class GenerativeAnswerer:
             raise LLMUnavailableError(f"{type(exc).__name__}: {exc}") from exc
         yield from split_complete(buffer, final=True)[0]
 
-    def _composed(
-        self, kept: list[Checked], passages: list[Numbered], framing: str, language: str
-    ) -> Composed:
-        """The kept sentences with markers renumbered to the citations, one citation per
-        distinct supporting span, in order of first use."""
-        given = {p.n: p for p in passages}
-        spans: list[tuple[str, int, int]] = []
-        sentences = []
-        for sentence in kept:
-            numbers = []
-            for support in sentence.supports:
-                span = self.verifier.quote_span(given[support.n], support)
-                if span not in spans:
-                    spans.append(span)
-                numbers.append(spans.index(span) + 1)
-            marks = "".join(f"[{n}]" for n in sorted(set(numbers)))
-            sentences.append(f"{sentence.text} {marks}")
-        citations = verified_citations(spans, self._documents, self._extractive.is_stale)
-        if len(citations) != len(spans):  # a span that is not verbatim: never shown
-            return Composed("", ())
-        notes = (message("llm_generated", language),)
-        body = " ".join(sentences)
-        text = "\n\n".join(p for p in (framing, body, *notes) if p)
-        return Composed(
-            text, citations, framing, notes, answerer="generative", sentences=tuple(sentences)
-        )
+    def _renumbered(
+        self, verdict: Checked, given: dict[int, Numbered], spans: list[tuple[str, int, int]]
+    ) -> str:
+        """The sentence with its markers pointing at citations (one per distinct supporting
+        span, numbered in order of first use; `spans` grows as new ones are cited)."""
+        numbers = set()
+        for support in verdict.supports:
+            span = self.verifier.quote_span(given[support.n], support)
+            if span not in spans:
+                spans.append(span)
+            numbers.add(spans.index(span) + 1)
+        return f"{verdict.text} {''.join(f'[{n}]' for n in sorted(numbers))}"
 
     def _fallback(self, result: RetrievalResult, framing: str, language: str, why: str) -> Composed:
         composed = self._extractive.compose(result, framing, language)

@@ -166,6 +166,7 @@ def test_stream_yields_checked_sentences_then_the_answer(fast_assistant):
         "Most plans cover these services when a doctor refers you. [1]",
     ]
     assert isinstance(items[-1], Answer)
+    assert items[:-1] == list(items[-1].sentences)
     assert items[-1].answerer == "generative"
 
 

@@ -5,10 +5,15 @@ a fake OpenAI-compatible server started here on 127.0.0.1 that replays recorded 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
+from conftest import ROOT
 from fake_openai import FakeOpenAI
 
 from assistant.build import build_assistant
@@ -90,3 +95,52 @@ def test_slow_endpoint_times_out_to_quotes(fast_settings_built):
     assert answer.answerer == "extractive-fallback"
     assert message("llm_unavailable") in answer.answer
     assert waited < 3.0
+
+
+def _cli(settings, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "MSRA_INDEX_DIR": str(settings.index_dir),
+        "MSRA_CORPUS_DIR": str(settings.corpus_dir),
+        "MSRA_EMBEDDER": "hash",
+        "MSRA_TRANSLATED_EMBEDDER": "",
+        "MSRA_LLM": "openai",
+        "MSRA_LLM_BASE_URL": url,
+        "MSRA_LLM_MODEL": "recorded-model",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cli_prints_checked_sentences_as_they_come_and_json_whole(fast_settings_built):
+    with FakeOpenAI([RECORDED, RECORDED]) as server:
+        plain = _cli(fast_settings_built, server.base_url, QUESTION)
+        whole = _cli(fast_settings_built, server.base_url, "--json", QUESTION)
+    assert plain.returncode == 0, plain.stderr
+    lines = plain.stdout.splitlines()
+    assert lines[:2] == [
+        "Coverage for occupational therapy services varies from plan to plan. [1]",
+        "Most plans cover these services when a doctor refers you. [1]",
+    ]
+    assert message("llm_generated") in plain.stdout
+    assert "nurse" not in plain.stdout
+    assert any(line.startswith("[1] Occupational therapy") for line in lines), lines
+    data = json.loads(whole.stdout)
+    assert data["answerer"] == "generative"
+    assert data["answer"].count("[1]") == 2
+
+
+def test_cli_with_endpoint_down_gives_the_quotes(fast_settings_built):
+    result = _cli(fast_settings_built, f"http://127.0.0.1:{_closed_port()}/v1", QUESTION)
+    assert result.returncode == 0
+    assert message("llm_unavailable") in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Coverage for OT services varies by plan." in result.stdout
