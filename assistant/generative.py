@@ -371,7 +371,7 @@ class GenerativeAnswerer:
     ) -> None:
         self._model = model
         self._documents = documents
-        self._extractive = extractive
+        self.extractive = extractive
         self.verifier = Verifier(documents, view)
         self._timeout_s = timeout_s
         self.last: Generation | None = None
@@ -414,11 +414,11 @@ class GenerativeAnswerer:
         refused = any(REFUSAL in c.text for c in checked)
         self.last = Generation(tuple(checked), refused=refused)
         kept = len(sentences)
-        citations = verified_citations(spans, self._documents, self._extractive.is_stale)
+        citations = verified_citations(spans, self._documents, self.extractive.is_stale)
         # Too little left, or a span not verbatim (never shown): the quotes instead.
         if refused or not kept or kept < len(checked) - kept or len(citations) != len(spans):
             return self._fallback(result, framing, language, "llm_fallback")
-        stale = self._extractive.stale_notes(citations, language)
+        stale = self.extractive.stale_notes(citations, language)
         notes = (message("llm_generated", language), *stale)
         text = "\n\n".join(p for p in (framing, " ".join(sentences), *notes) if p)
         return Composed(
@@ -457,7 +457,7 @@ class GenerativeAnswerer:
         return f"{verdict.text} {''.join(f'[{n}]' for n in sorted(numbers))}"
 
     def _fallback(self, result: RetrievalResult, framing: str, language: str, why: str) -> Composed:
-        composed = self._extractive.compose(result, framing, language)
+        composed = self.extractive.compose(result, framing, language)
         if not composed.citations:
             return composed
         note = message(why, language)
