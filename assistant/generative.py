@@ -264,6 +264,10 @@ class Checked:
     reason: str = ""
     """Why it was removed: "no citation", "number", "negation" or "unsupported"."""
     supports: tuple[Support, ...] = ()
+    score: float = 0.0
+    """The support score the threshold is applied to (0 when a rule removed it first)."""
+    overlap: float = 0.0
+    """Share of its content words the cited units hold (English; 1.0 in other languages)."""
 
 
 class Verifier:
@@ -284,22 +288,22 @@ class Verifier:
         cited_text = " ".join(p.unit.heading + " " + p.text for p in units)
         if not numbers_in(text) <= numbers_in(cited_text):
             return Checked(text, cited, False, "number")
-        supports = tuple(self._support(text, p, language) for p in units)
+        vector = self._view.embedder.embed_passages([text])[0]
+        supports = tuple(self._support(text, vector, p, language) for p in units)
         best = max(supports, key=lambda s: s.score)
-        closest = self._sentence(given[best.n].unit, best.best)
-        if negated(text) != negated(closest):
-            return Checked(text, cited, False, "negation", supports)
         # Words may come from several cited units together.
         union = _overlap(text, cited_text) if language == "en" else 1.0
         score = max(best.score, _combined(union, best.similarity, language))
+        closest = self._sentence(given[best.n].unit, best.best)
+        if negated(text) != negated(closest):
+            return Checked(text, cited, False, "negation", supports, score, union)
         if score < SUPPORT_BELOW or union < MIN_OVERLAP:
-            return Checked(text, cited, False, "unsupported", supports)
+            return Checked(text, cited, False, "unsupported", supports, score, union)
         kept = tuple(s for s in supports if s.score >= SUPPORT_BELOW / 2 or s is best)
-        return Checked(text, tuple(s.n for s in kept), True, "", kept)
+        return Checked(text, tuple(s.n for s in kept), True, "", kept, score, union)
 
-    def _support(self, text: str, passage: Numbered, language: str) -> Support:
+    def _support(self, text: str, vector: np.ndarray, passage: Numbered, language: str) -> Support:
         unit = passage.unit
-        vector = self._view.embedder.embed_passages([text])[0]
         rows = self._view.vectors[list(unit.sentences)]
         similarities = self._view.calibrated(rows @ vector)
         sims = np.clip(np.asarray(similarities, dtype=np.float32), 0.0, 1.0)

@@ -282,3 +282,16 @@ def test_llm_settings_come_from_the_environment(monkeypatch):
 def test_unusable_llm_settings_say_what_to_set(settings):
     with pytest.raises(ConfigError, match="MSRA_LLM"):
         build_chat_model(settings)
+
+
+def test_app_shows_which_answerer_wrote_the_answer(fast_assistant):
+    from webui import render
+
+    assistant, _, _ = generative(fast_assistant, [f"{GOOD} {GOOD_2}", ConnectionError("down")])
+    generated = render.answer_markdown(assistant.ask(QUESTION))
+    assert render.escape_markdown(message("answerer_generative")) in generated
+    fallback = render.answer_markdown(assistant.ask(QUESTION))
+    assert render.escape_markdown(message("answerer_extractive-fallback")) in fallback
+    quotes = render.answer_markdown(fast_assistant.ask(QUESTION))
+    assert "language model" not in quotes
+    assert render.streamed_markdown(["Most plans cover it. [1]"]) == "Most plans cover it\\. [1]"
