@@ -144,3 +144,28 @@ def test_cli_with_endpoint_down_gives_the_quotes(fast_settings_built):
     assert message("llm_unavailable") in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert "Coverage for OT services varies by plan." in result.stdout
+
+
+def test_app_streams_checked_sentences_and_names_the_answerer(tmp_path):
+    from conftest import copy_corpus, fast_settings, ingest
+
+    import app
+    from webui import render
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    settings = fast_settings(corpus, tmp_path / "index", feedback_path=tmp_path / "f.sqlite3")
+    assert ingest([corpus], settings).failed == []
+    with FakeOpenAI(lambda body: RECORDED) as server:
+        services = app.Services(_with_llm(settings, server.base_url))
+        services.load()
+        assert services.problem == ""
+        blocks = app.create_app(services)
+        respond = next(
+            f.fn for f in blocks.fns.values() if getattr(f.fn, "__name__", "") == "respond"
+        )
+        shown = [out[1][-1]["content"] for out in respond(QUESTION, [], {})]
+        answer = services.assistant.ask(QUESTION)  # the same reply again
+    assert answer.answerer == "generative"
+    streamed = render.streamed_markdown(list(answer.sentences[:1]))
+    assert streamed in shown[1:-1]
+    assert render.escape_markdown(message("answerer_generative")) in shown[-1]
