@@ -92,11 +92,15 @@ class Numbered:
 
 # A sentence written to steer a language model, not to inform a reader.
 _ADDRESSES_MODEL = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,60}\b(instructions?|rules|prompts?|"
-    r"guidelines|everything|all of the above|the above)\b|\b(you are now|as an ai\b|"
-    r"language models?|system prompt|new instructions?|jailbreak|(tell|inform) (the )?(reader|user)s?)\b",
+    r"\b(ignore|disregard|override|forget)\s+(all\s+|any\s+)?(of\s+)?(the\s+|your\s+|my\s+)?"
+    r"(previous|prior|above|earlier|preceding|system|original)\s+(instructions?|rules|prompts?|"
+    r"messages?|directions)\b|\b(ignore|disregard)\s+(all\s+|any\s+)?(your\s+|these\s+)?"
+    r"(instructions?|rules)\b|"
+    r"\b(you are now|as an ai\b|(large )?language models?\b|system prompt|new instructions?:|"
+    r"jailbreak)",
     re.IGNORECASE,
 )
+"""Not "ignore your therapist's instructions": a rehab document may well say that."""
 
 
 def addresses_model(sentence: str) -> bool:
