@@ -166,7 +166,8 @@ class Answer:
 
     def paragraphs(self) -> list[str]:
         """The answer's paragraphs from its parts: framing, one quote per citation with its
-        marker, notes. An answer without quotes (a refusal, an urgent reply) is its text."""
+        marker (a generated answer: its checked sentences as one paragraph), notes. An answer
+        without quotes (a refusal, an urgent reply) is its text."""
         if not self.citations:
             return [p.strip() for p in self.answer.split("\n\n") if p.strip()]
         quotes = [f"{c.quote.strip()} [{c.n}]" for c in self.citations]
