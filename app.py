@@ -283,22 +283,12 @@ def _ask_tab(services: Services) -> None:
         ]
         # The question shows at once, also while the models are still loading at start-up.
         yield "", chat, *(gr.skip(),) * (len(outputs) - 2)
-        # With a language model, each checked sentence shows as soon as it is accepted.
-        sentences: list[str] = []
-        for piece in services.assistant.ask_stream(text, _history(known)):
-            if isinstance(piece, str):
-                sentences.append(piece)
-                chat[-1] = {"role": "assistant", "content": render.streamed_markdown(sentences)}
-                yield "", chat, *(gr.skip(),) * (len(outputs) - 2)
-            else:
-                answer = piece
+        answer = services.assistant.ask(text, _history(known))
         shown = render.answer_markdown(answer)
         known = {**known, len(chat) - 1: answer}
         urgent = render.urgent_banner(answer)
         pieces = (
-            [shown]
-            if answer.status in render.URGENT or sentences
-            else list(render.growing(shown, STREAM_STEPS))
+            [shown] if answer.status in render.URGENT else list(render.growing(shown, STREAM_STEPS))
         )
         for piece in pieces[:-1]:
             chat[-1] = {"role": "assistant", "content": piece}

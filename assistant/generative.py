@@ -3,7 +3,7 @@
 Beside the extractive answerer, behind the same `Answerer` protocol, and only when the
 operator configures an endpoint (`MSRA_LLM=openai|ollama`). It reads only the retrieval result:
 the answer units of the best passages are numbered and sent with the question (the prompt is
-`prompts/answer.txt`); the model writes short sentences, each ending with the number of the
+`answer_prompt.txt`); the model writes short sentences, each ending with the number of the
 passage it rests on. Then the code, not the model, decides what reaches the reader: a marker to
 a passage that was not given is dropped; each sentence is checked against the units it cites
 (share of its content words the units hold, every number and every negation matching, and the
@@ -39,7 +39,7 @@ from assistant.settings import Settings
 from assistant.text import content_terms
 from assistant.units import AnswerUnit
 
-PROMPT = Path(__file__).parent / "prompts" / "answer.txt"
+PROMPT = Path(__file__).parent / "answer_prompt.txt"
 REFUSAL = "NOT_IN_PASSAGES"
 """What the model is told to reply when the passages do not answer."""
 LANGUAGE_NAMES = {
