@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.contract import ask_json, find_json, history_problem
+from assistant.contract import ask_json, find_json, history_problem, turns_from
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -30,8 +30,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "source":
             return _source(assistant, args)
         handler = _ask_one if args.command == "ask" else _find_one
+        # With a language model, plain output shows each checked sentence as it is accepted.
+        streamed = (
+            args.command == "ask" and not args.json and assistant.settings.llm != "extractive"
+        )
         for line in _requests(args):
-            _emit(handler(assistant, line), args.json)
+            if streamed and not line.get("_error"):
+                _ask_streamed(assistant, line)
+            else:
+                _emit(handler(assistant, line), args.json)
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
@@ -170,20 +177,48 @@ def _find_one(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _ask_streamed(assistant: Any, item: dict[str, Any]) -> None:
+    """Plain output of a generated answer: each checked sentence as soon as it is accepted,
+    then the notes and sources; when the model's answer was not used (or nothing streamed),
+    the whole answer that was given instead."""
+    answer, streamed = None, False
+    question = item.get("question")
+    text = question if isinstance(question, str) else ""
+    for piece in assistant.ask_stream(text, turns_from(item.get("history"))):
+        if isinstance(piece, str):
+            print(piece, flush=True)
+            streamed = True
+        else:
+            answer = piece
+    assert answer is not None
+    result = {"id": item.get("id"), **answer.to_json()}
+    if streamed and answer.answerer == "generative":
+        print("\n" + "\n\n".join(answer.notes))
+        _print_sources(result)
+        return
+    if streamed:
+        print()
+    _emit(result, as_json=False)
+
+
 def _emit(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(result, ensure_ascii=False), flush=True)
     elif "answer" in result:
         print(result["answer"])
-        for c in result["citations"]:
-            print(
-                f"[{c['n']}] {c['title']} ({c.get('publisher') or 'publisher not stated'}, "
-                f"{c.get('updated') or 'undated'}), characters {c['start']}-{c['end']}"
-            )
-        print()
+        _print_sources(result)
     else:
         for m in result["matches"]:
             print(f"{m['score']:.2f}  {m['doc_id']} {m['start']}-{m['end']}: {m['text']}")
+
+
+def _print_sources(result: dict[str, Any]) -> None:
+    for c in result["citations"]:
+        print(
+            f"[{c['n']}] {c['title']} ({c.get('publisher') or 'publisher not stated'}, "
+            f"{c.get('updated') or 'undated'}), characters {c['start']}-{c['end']}"
+        )
+    print()
 
 
 def _source(assistant: Any, args: argparse.Namespace) -> int:

@@ -42,6 +42,10 @@ class Composed:
     citations: tuple[Citation, ...]
     framing: str = ""
     notes: tuple[str, ...] = ()
+    answerer: str = "extractive"
+    """Who wrote it: "extractive", "generative" or "extractive-fallback"."""
+    sentences: tuple[str, ...] = ()
+    """A generated answer's checked sentences, markers renumbered to the citations."""
 
 
 class Answerer(Protocol):
@@ -72,10 +76,10 @@ class ExtractiveAnswerer:
 
     def compose(self, result: RetrievalResult, framing: str, language: str = "en") -> Composed:
         spans = [self._quote_span(scored) for scored in self._choose(result)]
-        citations = verified_citations(spans, self._documents, self._is_stale)
+        citations = verified_citations(spans, self._documents, self.is_stale)
         if not citations:
             return Composed("", ())
-        notes = tuple(self._stale_notes(citations, language))
+        notes = tuple(self.stale_notes(citations, language))
         lines = [framing] if framing else []
         lines += [f"{c.quote.strip()} [{c.n}]" for c in citations]
         lines += notes
@@ -102,11 +106,11 @@ class ExtractiveAnswerer:
             first, last = _sentence_window(scored, text)
         return unit.doc_id, unit.spans[first][0], unit.spans[last][1]
 
-    def _is_stale(self, document: Document) -> bool:
+    def is_stale(self, document: Document) -> bool:
         updated = document.meta.updated_date()
         return updated is not None and (self._today - updated).days > self._stale_after_days
 
-    def _stale_notes(self, citations: tuple[Citation, ...], language: str) -> list[str]:
+    def stale_notes(self, citations: tuple[Citation, ...], language: str) -> list[str]:
         by_year: dict[str, list[int]] = {}
         for c in citations:
             if c.stale and c.updated:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.compose import Answerer
+from assistant.compose import Answerer, Composed
 from assistant.conversation import last_answer, topic_of, what_is_asked
 from assistant.errors import UnknownDocumentError
 from assistant.lanes import Lanes
@@ -64,29 +64,38 @@ class Assistant:
         return detect_language(text[:500], fallback)
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        return _last(self.ask_stream(question, history))
+
+    def ask_stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+        """`ask`, for a reader who watches: with a generative answerer each checked sentence
+        (with its passage markers, numbered as the model cited them) comes as a string while
+        the model writes; the last item is always the whole Answer, whose text and citation
+        numbers are final and may differ (renumbered, or the extractive fallback)."""
         started = time.perf_counter()
         self.lanes.refresh()
         language = self.language_of(question or "", history)
         problem = self._invalid_reason(question, language)
         if problem:
-            return Answer(
+            yield Answer(
                 question, "invalid", problem, timings_ms=_since(started), language=language
             )
+            return
         verdict = self.safety.route(question, history)
         safety = verdict.status
         if safety in ("emergency", "crisis"):
             urgent = verdict.language or language
             text = message(safety, urgent)
-            return Answer(question, safety, text, timings_ms=_since(started), language=urgent)
-        result = self.retrieve(question, history, language)
+            yield Answer(question, safety, text, timings_ms=_since(started), language=urgent)
+            return
+        result = replace(self.retrieve(question, history, language), question=question)
         retrieved_at = time.perf_counter()
-        answer = self._answer(question, result, language, advice=safety == "advice")
+        answer = yield from self._answer(question, result, language, advice=safety == "advice")
         timings = {
             "retrieve": (retrieved_at - started) * 1000,
             "answer": (time.perf_counter() - retrieved_at) * 1000,
             "total": (time.perf_counter() - started) * 1000,
         }
-        return replace(
+        yield replace(
             answer,
             retrieved=result.passages,
             timings_ms=timings,
@@ -113,14 +122,16 @@ class Assistant:
 
     def _answer(
         self, question: str, result: RetrievalResult, language: str, advice: bool
-    ) -> Answer:
+    ) -> Generator[str, None, Answer]:
         covered = result.evidence >= self.abstain_below(language) and not self._outside_scope(
             question, result, language
         )
         _, answerer = self.reader(language)
         if advice:
             framing = message("advice_covered", language)
-            composed = answerer.compose(result, framing, language) if covered else None
+            composed = (
+                (yield from _compose(answerer, result, framing, language)) if covered else None
+            )
             text = message("advice", language)
             if composed and composed.citations:
                 return Answer(
@@ -130,10 +141,13 @@ class Assistant:
                     composed.citations,
                     framing=f"{text}\n\n{framing}",
                     notes=composed.notes,
+                    answerer=composed.answerer,
+                    sentences=composed.sentences,
                 )
             return Answer(question, "advice", f"{text}\n\n{self._abstain_text(language)}")
         if covered:
-            composed = answerer.compose(result, message("framing", language), language)
+            framing = message("framing", language)
+            composed = yield from _compose(answerer, result, framing, language)
             if composed.citations:
                 closing = message("closing", language)
                 text = f"{composed.text}\n\n{closing}"
@@ -144,6 +158,8 @@ class Assistant:
                     composed.citations,
                     framing=composed.framing,
                     notes=(*composed.notes, closing),
+                    answerer=composed.answerer,
+                    sentences=composed.sentences,
                 )
         return Answer(question, "abstained", self._abstain_text(language))
 
@@ -232,6 +248,26 @@ def covered_titles(documents: list[Document], language: str) -> str:
     more = sum(1 for document in documents if document.meta.title not in named)
     listed = "; ".join(named)
     return message("abstain_more", language, titles=listed, count=more) if more else listed
+
+
+def _compose(
+    answerer: Answerer, result: RetrievalResult, framing: str, language: str
+) -> Generator[str, None, Composed]:
+    """The answerer's answer; one that streams (the generative one) yields its sentences."""
+    stream = getattr(answerer, "compose_stream", None)
+    if stream is None:
+        return answerer.compose(result, framing, language)
+    composed: Composed = yield from stream(result, framing, language)
+    return composed
+
+
+def _last(items: Iterator[str | Answer]) -> Answer:
+    """The Answer an `ask_stream` ends with (the sentences before it are dropped)."""
+    answer = None
+    for item in items:
+        answer = item
+    assert isinstance(answer, Answer)
+    return answer
 
 
 def _file_size(path: str) -> int | None:

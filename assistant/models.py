@@ -157,13 +157,22 @@ class Answer:
     safety: str | None = None
     """"crisis" or "emergency" when the message may mean one (not certain): the answer is given
     as usual and the support message is shown beside it (messages/<language>/<safety>_beside.txt)."""
+    answerer: str | None = None
+    """Who wrote the answer: "extractive" (quotes), "generative" (a language model, every
+    sentence checked) or "extractive-fallback" (quotes, because the model's answer could not be
+    used); None when nothing was composed (a refusal, an urgent reply, invalid input)."""
+    sentences: tuple[str, ...] = ()
+    """A generated answer's checked sentences, each with its [n] markers (empty for quotes)."""
 
     def paragraphs(self) -> list[str]:
         """The answer's paragraphs from its parts: framing, one quote per citation with its
-        marker, notes. An answer without quotes (a refusal, an urgent reply) is its text."""
+        marker (a generated answer: its checked sentences as one paragraph), notes. An answer
+        without quotes (a refusal, an urgent reply) is its text."""
         if not self.citations:
             return [p.strip() for p in self.answer.split("\n\n") if p.strip()]
         quotes = [f"{c.quote.strip()} [{c.n}]" for c in self.citations]
+        if self.sentences:
+            quotes = [" ".join(self.sentences)]
         framing = [p.strip() for p in self.framing.split("\n\n") if p.strip()]
         return [*framing, *quotes, *self.notes]
 
@@ -187,6 +196,7 @@ class Answer:
             "safety": self.safety,
             "framing": self.framing,
             "notes": list(self.notes),
+            "answerer": self.answerer,
         }
 
 

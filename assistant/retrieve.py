@@ -64,6 +64,9 @@ class RetrievalResult:
     passages: tuple[Passage, ...]
     units: tuple[ScoredUnit, ...]
     evidence: float
+    question: str = ""
+    """The question as the person asked it (with the topic a follow-up leans on), for an
+    answerer that writes its own sentences; empty: `query.focus` stands for it."""
 
 
 class Retriever:

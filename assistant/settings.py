@@ -62,6 +62,16 @@ class Settings:
     """Longest text one file may hold (about 300 pages); longer files are refused, to be split."""
     max_read_seconds: float = 60.0
     """Longest time reading one PDF may take; a file that needs more is refused by name."""
+    llm: str = "extractive"
+    """Who writes answers: `extractive` (quotes only; nothing leaves the machine), `openai` (any OpenAI-compatible endpoint) or `ollama`; generated sentences are checked against the passages."""
+    llm_base_url: str = ""
+    """URL of the language-model endpoint (e.g. http://127.0.0.1:11434 for Ollama, http://host:8000/v1 for vLLM)."""
+    llm_model: str = ""
+    """Name of the model the endpoint serves."""
+    llm_api_key: str = field(default="", repr=False)
+    """API key for the endpoint, if it needs one (never shown or logged)."""
+    llm_timeout_s: float = 30.0
+    """Longest wait for the endpoint, in seconds; past it the extractive answer is given instead."""
     host: str = "127.0.0.1"
     """Address the app binds to; set 0.0.0.0 to open it to the network (then a staff password hash is required)."""
     staff_password_hash: str = field(default="", repr=False)

@@ -2,7 +2,7 @@
 
     python -m evals.run [--cases evals/cases.jsonl] [--safety-cases PATH] [--split NAME]
                         [--limit N] [--failures] [--no-baseline] [--save-baseline]
-                        [--fail-on-regression]
+                        [--fail-on-regression] [--generative]
 
 Runs in-process on the index the settings point at (`make eval` ingests first). Prints the
 overall figures and tables per category, per language and per split (ours / baseline), and
@@ -11,6 +11,8 @@ false alarms on look-alike messages, per split and language; ours only), compare
 figures with the committed snapshot `evals/results/baseline.json` and lists regressions,
 then writes `evals/results/latest.json` (every case's outcome), `evals/results/report.md`
 and its plots. Exit code 0, unless `--fail-on-regression` and something regressed.
+`--generative` instead runs the configured language model beside the extractive answers
+(`evals/generative.py`) and writes `evals/results/generative.json`.
 """
 
 from __future__ import annotations
@@ -115,6 +117,18 @@ def write_report(ours: tuple, theirs: tuple | None, comparison: list[str], folde
     return path
 
 
+def run_generative_mode(assistant: Any, cases: list[dict[str, Any]], out: Path) -> int:
+    from evals import generative  # the chat model's packages only when used
+
+    data = generative.evaluate(assistant, cases)
+    endpoint = f"{assistant.settings.llm} {assistant.settings.llm_base_url} ({assistant.settings.llm_model})"
+    print(generative.terminal_report(data, endpoint))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"endpoint": endpoint, **data}, indent=1), encoding="utf-8")
+    print(f"\nWrote {out}.")
+    return 0
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m evals.run")
     parser.add_argument("--cases", type=Path, default=Path("evals/cases.jsonl"))
@@ -137,6 +151,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fail-on-regression", action="store_true", help="exit 1 if a figure regressed"
     )
+    parser.add_argument(
+        "--generative",
+        action="store_true",
+        help="the configured language model (MSRA_LLM) beside the extractive answers: "
+        "sentences removed by the verifier, cited-correct; writes evals/results/generative.json",
+    )
     return parser.parse_args(argv)
 
 
@@ -146,8 +166,18 @@ def main(argv: list[str] | None = None) -> int:
         if not path.is_file():
             print(f"No case file at {path}: give an existing JSONL file.", file=sys.stderr)
             return 2
-    assistant = build_assistant(Settings.from_env())
+    settings = Settings.from_env()
+    if args.generative and settings.llm == "extractive":
+        print(
+            "--generative needs an endpoint: set MSRA_LLM, MSRA_LLM_BASE_URL and "
+            "MSRA_LLM_MODEL (see the README).",
+            file=sys.stderr,
+        )
+        return 2
+    assistant = build_assistant(settings)
     cases = select(load_cases(args.cases), args.split, args.limit)
+    if args.generative:
+        return run_generative_mode(assistant, cases, args.out.parent / "generative.json")
     ours = evaluate(assistant, cases)
     safety_path = args.safety_cases or (SAFETY_CASES if SAFETY_CASES.exists() else None)
     safety = None

@@ -103,6 +103,8 @@ def _run_ask(system: System, case: dict[str, Any]) -> Row:
         ),
         "answer": answer.answer,
         "resolved": answer.resolved_question,
+        # Who wrote it (the baseline's answers have no such attribute).
+        "answerer": getattr(answer, "answerer", None),
     }
 
 

@@ -144,10 +144,20 @@ def ask_tab(app: gr.Blocks, services: Services) -> None:
         ]
         # The question shows at once, also while the models are still loading at start-up.
         yield "", chat, *skip[2:]
-        answer = services.assistant.ask(text, history(known))
+        # With a language model, each checked sentence shows as soon as it is accepted.
+        sentences: list[str] = []
+        answer: Answer | None = None
+        for piece in services.assistant.ask_stream(text, history(known)):
+            if isinstance(piece, str):
+                sentences.append(piece)
+                chat[-1] = {"role": "assistant", "content": render.streamed_markdown(sentences)}
+                yield "", chat, *skip[2:]
+            else:
+                answer = piece
+        assert answer is not None  # ask_stream always ends with the whole Answer
         view = answer_view(answer, services.assistant.documents)
         known = {**known, len(chat) - 1: answer}
-        for piece in view.pieces[:-1]:
+        for piece in [] if sentences else view.pieces[:-1]:
             chat[-1] = {"role": "assistant", "content": piece}
             yield "", chat, *skip[2:5], known, *skip[6:]
             time.sleep(STREAM_PAUSE_S)

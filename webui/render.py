@@ -49,7 +49,15 @@ def answer_markdown(answer: Answer) -> str:
     )
     if answer.status in URGENT:
         return f"**{escape_markdown(labels['urgent_read_first'])}**\n\n{body}"
+    if answer.answerer in ("generative", "extractive-fallback"):
+        # With a language model configured, say who wrote this answer (quotes-only: no line).
+        body += f"\n\n*{escape_markdown(message(f'answerer_{answer.answerer}', answer.language))}*"
     return body
+
+
+def streamed_markdown(sentences: list[str]) -> str:
+    """The checked sentences of an answer still being written, markers shown as in the answer."""
+    return _ESCAPED_MARKER.sub(r"[\1]", escape_markdown(" ".join(sentences)))
 
 
 _ESCAPED_MARKER = re.compile(r"\\\[(\d+)\\\]")
