@@ -164,6 +164,21 @@ def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
             print(f"  {key[1]:10} {key[2]:4} n={int(values['n']):3}  {shown}")
 
 
+def print_latency(rows: list[dict[str, Any]]) -> None:
+    """Milliseconds per message, for one-sentence messages and for longer ones (read whole and
+    sentence by sentence, so embedded several times in one batch)."""
+    from assistant.safety import normalise
+    from assistant.safety_semantic import sentences
+
+    longer = [r["ms"] for r in rows if sentences(normalise(r["question"]))]
+    single = [r["ms"] for r in rows if not sentences(normalise(r["question"]))]
+    for name, times in (("one sentence", single), ("several sentences", longer)):
+        times.sort()
+        if times:
+            p50, p95 = times[len(times) // 2], times[int(len(times) * 0.95)]
+            print(f"{name}: n={len(times)}, p50 {p50:.1f} ms, p95 {p95:.1f} ms per message")
+
+
 def build_router(patterns_only: bool, cache_dir: Path | None) -> SafetyRouter:
     if patterns_only:
         return SafetyRouter()
@@ -192,18 +207,15 @@ def main(argv: list[str] | None = None) -> int:
     router = build_router(args.patterns_only, args.cache_dir)
     print(f"router ready in {(time.perf_counter() - started) * 1000:.0f} ms")
     rows = run(router, cases)
-    times = sorted(r["ms"] for r in rows)
+    print_latency(rows)
     if args.cv and router.semantic is not None:
         dev = cross_validated(cases, router.semantic.embedder)
         rows = [r for r in rows if r["split"] != "dev"] + dev
     print_table(figures(rows))
-    print(
-        f"\nper message: p50 {times[len(times) // 2]:.1f} ms, p95 {times[int(len(times) * 0.95)]:.1f} ms"
-    )
     if args.failures:
         for row in rows:
             if row.get("recall") is False or row.get("routed") or row.get("flagged"):
-                print(f"FAIL {row['split']:7} {row['id']}: {row['verdict']} {row['question']}")
+                print(f"FAIL {split_of(row):13} {row['id']}: {row['verdict']} {row['question']}")
     return 0
 
 

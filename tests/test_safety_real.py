@@ -158,3 +158,4 @@ def test_money_worries_and_seizures_as_a_topic_are_answered_as_usual(
 
     answer = real_assistant.ask(question, [Turn(role, text) for role, text in history])
     assert answer.status in ("answered", "abstained")
+    assert answer.safety is None
