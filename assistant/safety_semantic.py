@@ -42,8 +42,8 @@ class Thresholds:
     )
     beside: dict[str, float] = field(default_factory=lambda: {"crisis": 0.2, "emergency": 0.2})
     neighbours: int = 3
-    beside_margin: float = -0.005
-    """The grey band needs the route's examples at most this much farther than the ordinary ones."""
+    beside_margin: float = 0.0
+    """The grey band needs the route's examples at least this much nearer than the ordinary ones."""
     advice_margin: float = -0.01
     """Advice may sit a little nearer ordinary questions about medicines than its own examples."""
 
