@@ -387,6 +387,7 @@ _HAPPENING = _any(
     r"\b(right now|now|just|currently|is having|am having|i'm having|keeps? having|started|"
     r"this morning|tonight|today|minutes? ago|an hour ago|help|i have|i've got|i feel|he's|she's|"
     r"he is|she is|they are)\b",
+    r"\b(my \w+|he|she|they) (is|are|has|was|won't|can't|isn't|doesn't|keeps)\b",
     r"\b(ahora|ahorita|ya|en este momento|maintenant|en ce moment|jetzt|gerade|agora|neste momento|"
     r"adesso|ora|nu|hilfe|ayuda|aide|ajuda|aiuto)\b",
 )

@@ -546,6 +546,7 @@ def test_a_red_flag_asked_about_as_a_topic_is_left_to_the_meaning(question):
         "he had a seizure and now he's not waking up",
         "I have chest pain, is that a side effect of my injection?",
         "Mi madre está convulsionando ahora, ¿puede ser la EM?",
+        "my husband is unconscious, is it related to his MS?",
     ],
 )
 def test_a_red_flag_happening_now_is_still_an_emergency(question):
