@@ -87,7 +87,9 @@ class SemanticLayer:
         z = self._standard(vectors) @ self._weights + self._bias
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        similarity = vectors @ self._vectors.T
+        # Bank-major product on purpose: `vectors @ bank.T` took OpenBLAS's threaded path here,
+        # and its spinning threads slowed the next e5 embedding from ~10 ms to ~1.7 s.
+        similarity = (self._vectors @ vectors.T).T
         k = self.thresholds.neighbours
         found = []
         for row, sims in zip(p, similarity, strict=True):
