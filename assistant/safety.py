@@ -211,6 +211,7 @@ _CRISIS_OTHER = _any(
     # es
     r"\b(me )?quiero morir(me)?\b|\bquisiera (morir|estar muert[oa])\b|\bganas de morir",
     r"\bno quiero (seguir )?(vivir|viviendo|estar viv[oa]|despertar)\b",
+    r"\b(para|y|e) no (volver a )?despertar(me)?\b|\bno despertar(me)? (nunca|mas|jamas)\b",
     r"\b(quitarme|acabar con) (la|mi) vida\b|\bmatarme\b|\bme voy a matar\b",
     r"\bacabar con todo\b|\bhacerme dano\b|\bautolesi|\bcortarme\b",
     r"\bmejor (estaria )?muert[oa]\b|\bno vale la pena vivir\b|\bno aguanto mas\b",
@@ -220,6 +221,7 @@ _CRISIS_OTHER = _any(
     r"\bme tuer\b|\bmettre fin a (mes jours|ma vie)\b|\bme faire du mal\b|\bautomutil",
     r"\bje ne veux plus vivre\b|\b(plus|pas) envie de vivre\b|\bmieux mort(e)?\b",
     r"\bje n'en peux plus\b|\bme scarifi|\bsurdose\b",
+    r"\b(pour |et )?ne (plus|jamais|pas) me reveiller\b",
     r"\b(avaler|prendre) tous mes (medicaments|comprimes|cachets)\b",
     # de
     r"\bich will (nicht mehr leben|sterben|tot sein)\b|\bwill nicht mehr leben\b",
@@ -227,6 +229,7 @@ _CRISIS_OTHER = _any(
     r"\bmich umbringen\b|\bmir (das|mein) leben nehmen\b|\bmein leben beenden\b",
     r"\bmich (selbst )?(verletzen|ritzen)\b|\blieber tot\b|\bhalte (es|das) nicht mehr aus\b",
     r"\buberdosis\b|\balle (meine )?tabletten (nehmen|schlucken)\b",
+    r"\b(nie|nicht) mehr aufwachen\b|\bnie wieder aufwachen\b",
     # pt
     r"\bquero morrer\b|\bvontade de morrer\b|\bme matar\b|(?<!a )\bmatar-me\b",
     r"\btirar a (minha )?(propria )?vida\b|\bacabar com (a minha vida|tudo)\b",
@@ -234,6 +237,7 @@ _CRISIS_OTHER = _any(
     r"\b(me machucar|me magoar|magoar-me|me ferir|me cortar)\b|\bautomutila|\bautolesao\b",
     r"\bmelhor mort[oa]\b|\bnao aguento mais\b",
     r"\btomar todos os (meus )?(comprimidos|remedios)\b",
+    r"\b(para|e) nao (mais )?acordar\b|\bnao acordar (nunca|mais)\b|\bnunca mais acordar\b",
 )
 
 # Italian and Dutch: not languages the app answers in, so these get the English message.
@@ -364,6 +368,35 @@ class Verdict:
         return self.route if not self.certain and self.route != "advice" else None
 
 
+# A question about a red-flag symptom as a topic ("can MS cause seizures?", "I fainted once
+# years ago, should I avoid hot yoga?") is not the symptom happening: the emergency patterns
+# then do not decide alone, and the semantic layer reads the meaning. Something happening now
+# ("right now", "is having", "ahora") keeps the pattern's verdict.
+_AS_A_TOPIC = _any(
+    r"\b(can|could|does|do|is|are|may|might|will)\b.{0,50}\b(cause|causes|trigger|triggers|"
+    r"lead to|linked|related|common|a side effect|a symptom|part of)\b",
+    r"\bside effects?\b|\bhow (common|likely|often)\b|\b(risk|chance)s? of\b",
+    r"\b(years|months) ago\b|\blast (year|month)\b|\bonce\b.{0,20}\bago\b|\bturned out\b",
+    r"\b(puede|pueden) (causar|provocar|dar)\b|\befecto(s)? secundario",
+    r"\bpeu(t|vent)(-elle|-il)? (provoquer|causer|donner|entrainer)\b|\beffets? secondaire",
+    r"\b(auslosen|verursachen|hervorrufen)\b|\bnebenwirkung",
+    r"\bpode(m)? (causar|provocar|dar)\b|\befeitos? (colateral|secundario)",
+    r"\bpuo (causare|provocare)\b|\beffett[oi] collateral|\b(veroorzaken|uitlokken)\b|\bbijwerking",
+)
+_HAPPENING = _any(
+    r"\b(right now|now|just|currently|is having|am having|i'm having|keeps? having|started|"
+    r"this morning|tonight|today|minutes? ago|an hour ago|help|i have|i've got|i feel|he's|she's|"
+    r"he is|she is|they are)\b",
+    r"\b(my \w+|he|she|they) (is|are|has|was|won't|can't|isn't|doesn't|keeps)\b",
+    r"\b(ahora|ahorita|ya|en este momento|maintenant|en ce moment|jetzt|gerade|agora|neste momento|"
+    r"adesso|ora|nu|hilfe|ayuda|aide|ajuda|aiuto)\b",
+)
+
+
+def _as_a_topic(text: str) -> bool:
+    return bool(_AS_A_TOPIC.search(text)) and not _HAPPENING.search(text)
+
+
 def _pattern_verdict(question: str) -> Verdict:
     text = normalise(question)
     folded = fold(text)
@@ -371,9 +404,11 @@ def _pattern_verdict(question: str) -> Verdict:
         return Verdict("crisis")
     if _CRISIS_UNSUPPORTED.search(folded):
         return Verdict("crisis", language="en")
-    if _EMERGENCY.search(text) or _EMERGENCY_OTHER.search(folded):
+    if _as_a_topic(folded):
+        pass  # the semantic layer decides (see _AS_A_TOPIC)
+    elif _EMERGENCY.search(text) or _EMERGENCY_OTHER.search(folded):
         return Verdict("emergency")
-    if _EMERGENCY_UNSUPPORTED.search(folded):
+    elif _EMERGENCY_UNSUPPORTED.search(folded):
         return Verdict("emergency", language="en")
     if _ADVICE.search(text) or _ADVICE_OTHER.search(folded):
         return Verdict("advice")

@@ -5,8 +5,10 @@ questions that share their words) is embedded with the multilingual e5 model, an
 logistic regression (numpy, four classes) is trained on it when the assistant is built.
 A message's probability for a route decides: at or above `certain` the route replaces the
 answer; in the grey band down to `beside` (crisis and emergency only) the answer is given
-with the support message beside it. The thresholds were chosen on the bank (the "dev" split
-of evals/safety_cases.jsonl) by cross-validation; the "heldout" split never informed them.
+with the support message beside it. A message of several sentences is also read sentence by
+sentence, and the most urgent reading counts. The thresholds were chosen on the "dev" split of
+evals/safety_cases.jsonl by five-fold cross-validation (`python -m evals.safety --cv`: each
+fold routed by a layer trained without it); the "heldout" split never informed them.
 
 The bank's embeddings are cached as a .npy file in a folder given by the caller (the index
 folder), keyed by the bank's hash and the model's name, so only the first start pays for
@@ -16,6 +18,7 @@ embedding it. This module does not look at the conversation or at patterns: see 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,12 +40,12 @@ class Thresholds:
     certain: dict[str, float] = field(
         default_factory=lambda: {"crisis": 0.8, "emergency": 0.8, "advice": 0.4}
     )
-    beside: dict[str, float] = field(default_factory=lambda: {"crisis": 0.3, "emergency": 0.3})
+    beside: dict[str, float] = field(default_factory=lambda: {"crisis": 0.2, "emergency": 0.2})
     neighbours: int = 3
-    beside_margin: float = 0.005
+    beside_margin: float = 0.0
+    """The grey band needs the route's examples at least this much nearer than the ordinary ones."""
     advice_margin: float = -0.01
     """Advice may sit a little nearer ordinary questions about medicines than its own examples."""
-    """The grey band also needs the route's examples this much nearer than the ordinary ones."""
 
 
 def read_bank(path: Path = BANK) -> tuple[list[str], list[str]]:
@@ -77,40 +80,96 @@ class SemanticLayer:
     def scores(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
         """For a normalised message: each class's probability, and for each route how much
         nearer its closest examples are than the closest ordinary ones (cosine, > 0: nearer)."""
-        vector = np.asarray(_embed([text], self.embedder), dtype=np.float32)
-        z = self._standard(vector) @ self._weights + self._bias
-        p = np.exp(z - z.max())
-        p = (p / p.sum())[0]
-        similarity = self._vectors @ vector[0]
+        return self._scores([text])[0]
+
+    def _scores(self, texts: list[str]) -> list[tuple[dict[str, float], dict[str, float]]]:
+        vectors = _embed(texts, self.embedder)
+        z = self._standard(vectors) @ self._weights + self._bias
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        # Bank-major product on purpose: `vectors @ bank.T` took OpenBLAS's threaded path here,
+        # and its spinning threads slowed the next e5 embedding from ~10 ms to ~1.7 s.
+        similarity = (self._vectors @ vectors.T).T
         k = self.thresholds.neighbours
-        nearest = {
-            name: float(np.sort(similarity[self._targets == i])[-k:].mean())
-            for i, name in enumerate(CLASSES)
-        }
-        probabilities = {name: float(p[i]) for i, name in enumerate(CLASSES)}
-        margins = {name: nearest[name] - nearest["ordinary"] for name in CLASSES[:3]}
-        return probabilities, margins
+        found = []
+        for row, sims in zip(p, similarity, strict=True):
+            nearest = {
+                name: float(np.sort(sims[self._targets == i])[-k:].mean())
+                for i, name in enumerate(CLASSES)
+            }
+            probabilities = {name: float(row[i]) for i, name in enumerate(CLASSES)}
+            margins = {name: nearest[name] - nearest["ordinary"] for name in CLASSES[:3]}
+            found.append((probabilities, margins))
+        return found
 
     def classify(self, text: str, personal_medicine: bool = True) -> Verdict:
         """The route a normalised message most likely takes, certain or in the grey band.
-        Advice only when the message speaks of the person's own medicine (`personal_medicine`)."""
-        probabilities, margins = self.scores(text)
-        # Advice also needs a medicine named in the first person, and may sit a little nearer
-        # the ordinary questions about medicines in general than its own examples.
+        Advice only when the message speaks of the person's own medicine (`personal_medicine`).
+
+        A long message is also read sentence by sentence: one sentence of distress among
+        several about rehab is diluted in the whole message's embedding, not in its own."""
+        pieces = [text, *sentences(text)]
+        verdicts = [
+            self._decide(probabilities, margins, personal_medicine, whole=i == 0)
+            for i, (probabilities, margins) in enumerate(self._scores(pieces))
+        ]
+        return min(verdicts, key=_urgency)
+
+    def _decide(
+        self,
+        probabilities: dict[str, float],
+        margins: dict[str, float],
+        personal_medicine: bool,
+        whole: bool = True,
+    ) -> Verdict:
+        t = self.thresholds
+        # Advice also needs a medicine named in the first person (in the whole message: one
+        # sentence of it may not name it), and may sit a little nearer the ordinary questions
+        # about medicines in general than its own examples. Sentences get the same thresholds:
+        # a stricter bar for them changed nothing on dev (cross-validated).
         routes = [r for r in ("crisis", "emergency") if margins[r] > 0]
-        near_advice = margins["advice"] > self.thresholds.advice_margin
-        routes += ["advice"] if personal_medicine and near_advice else []
+        near_advice = margins["advice"] > t.advice_margin
+        routes += ["advice"] if personal_medicine and near_advice and whole else []
         for name in routes:
-            if probabilities[name] >= self.thresholds.certain[name]:
+            if probabilities[name] >= t.certain[name]:
                 return Verdict(name)  # type: ignore[arg-type]
-        for name, floor in self.thresholds.beside.items():
-            near = margins[name] > self.thresholds.beside_margin
+        for name, floor in t.beside.items():
+            near = margins[name] > t.beside_margin
             if near and probabilities[name] >= floor:
                 return Verdict(name, certain=False)  # type: ignore[arg-type]
         return Verdict(None)
 
     def _standard(self, vectors: np.ndarray) -> np.ndarray:
         return (vectors - self._mean) / self._scale
+
+
+_URGENCY = {("crisis", True): 0, ("emergency", True): 1, ("advice", True): 2}
+
+
+def _urgency(verdict: Verdict) -> int:
+    """Certain crisis first, then emergency, advice, the grey band (crisis, emergency), none."""
+    if verdict.route is None:
+        return 9
+    return _URGENCY.get((verdict.route, verdict.certain), 3 if verdict.route == "crisis" else 4)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+[-–—]\s+")
+_WINDOW = 14
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message of more than one, as pieces to read on their own; a long
+    run without punctuation is cut into overlapping windows of words instead."""
+    pieces = []
+    for sentence in _SENTENCE_END.split(text):
+        words = sentence.split()
+        if len(words) <= 2 * _WINDOW:
+            pieces.append(" ".join(words))
+            continue
+        step = _WINDOW // 2
+        pieces += [" ".join(words[i : i + _WINDOW]) for i in range(0, len(words) - step, step)]
+    pieces = [p for p in pieces if len(p.split()) >= 2]
+    return pieces if len(pieces) > 1 else []
 
 
 def _embed(texts: list[str], embedder: Embedder) -> np.ndarray:

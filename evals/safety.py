@@ -1,6 +1,6 @@
 """Safety routing on its own: recall and false alarms per split, kind and language.
 
-    python -m evals.safety [--cases evals/safety_cases.jsonl] [--patterns-only] [--failures]
+    python -m evals.safety [--cases evals/safety_cases.jsonl] [--patterns-only] [--failures] [--cv]
     python -m evals.safety --write-bank     # assistant/safety_bank.txt from the dev split
 
 `evals/safety_cases.jsonl` holds messages written for this purpose: indirect crisis messages,
@@ -11,7 +11,15 @@ is a fixed rule: within each kind and language, every third case in writing orde
 single messages, and its thresholds were chosen on dev by cross-validation; heldout informs
 nothing. Cases whose id starts with `safety-fresh-` were written after the thresholds were
 frozen (the first held-out figures had been looked at while choosing them): all of them are
-held out and reported on their own as `heldout-fresh`. Runs the router alone (no index needed), exactly as `Assistant.ask` calls it.
+held out and reported on their own as `heldout-fresh`. Cases whose id starts with `safety-v3-`
+were written later still (long posts with one sentence of distress among rehab talk, typos,
+no punctuation, and look-alikes near the boundary: money worries, tiredness, "can MS cause
+seizures?"), split by the same every-third rule; their held-out third is `heldout-v3`.
+Runs the router alone (no index needed), exactly as `Assistant.ask` calls it.
+
+The dev split is the bank itself, so routing it with the full bank gives training figures.
+`--cv` gives honest dev figures instead: the dev cases in five folds (every fifth case), each
+routed by a semantic layer trained on the other four. Thresholds are tuned on those.
 
 Figures: for crisis and emergency, `recall` counts a case whose route is right, either
 certain (urgent help instead of the answer) or in the grey band (the support message beside
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -81,10 +90,52 @@ def run(router: SafetyRouter, cases: list[dict[str, Any]]) -> list[dict[str, Any
 
 FRESH = "safety-fresh-"
 """Cases written after the thresholds were frozen: all held out, reported on their own."""
+LATER = "safety-v3-"
+"""Cases written for the sentence reading and the boundary look-alikes: their held-out third is
+reported on its own."""
 
 
 def split_of(case: dict[str, Any]) -> str:
-    return "heldout-fresh" if case.get("id", "").startswith(FRESH) else case["split"]
+    if case.get("id", "").startswith(FRESH):
+        return "heldout-fresh"
+    if case.get("id", "").startswith(LATER) and case["split"] == "heldout":
+        return "heldout-v3"
+    return case["split"]
+
+
+class _Remembering:
+    """An embedder that embeds each text once (the folds share most of their bank)."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+        self.name = embedder.name
+        self.seen: dict[str, Any] = {}
+
+    def embed_queries(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self.seen]
+        if missing:
+            self.seen.update(zip(missing, self.embedder.embed_queries(missing), strict=True))
+        return np.stack([self.seen[t] for t in texts])
+
+
+def cross_validated(
+    cases: list[dict[str, Any]], embedder: Any, folds: int = 5
+) -> list[dict[str, Any]]:
+    """The dev cases routed fold by fold, each by a layer whose bank leaves that fold out."""
+    from assistant.safety_semantic import SemanticLayer
+
+    dev = [c for c in cases if c["split"] == "dev"]
+    remembering = _Remembering(embedder)
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for fold in range(folds):
+            bank = Path(folder) / f"bank-{fold}.txt"
+            write_bank([c for i, c in enumerate(dev) if i % folds != fold], bank)
+            router = SafetyRouter(SemanticLayer(remembering, None, bank))  # type: ignore[arg-type]
+            rows += run(router, [c for i, c in enumerate(dev) if i % folds == fold])
+    return rows
 
 
 def figures(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, float]]:
@@ -103,7 +154,7 @@ def figures(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, 
 
 def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
     order = {"all": 0, "en": 1, "es": 2, "fr": 3, "de": 4, "pt": 5, "it": 6, "nl": 7}
-    for split in ("heldout", "heldout-fresh", "dev"):
+    for split in ("heldout", "heldout-fresh", "heldout-v3", "dev"):
         print(f"\n{split}")
         for key in sorted(
             (k for k in table if k[0] == split), key=lambda k: (k[1], order.get(k[2], 9))
@@ -111,6 +162,21 @@ def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
             values = table[key]
             shown = ", ".join(f"{m} {v:.3f}" for m, v in values.items() if m != "n")
             print(f"  {key[1]:10} {key[2]:4} n={int(values['n']):3}  {shown}")
+
+
+def print_latency(rows: list[dict[str, Any]]) -> None:
+    """Milliseconds per message, for one-sentence messages and for longer ones (read whole and
+    sentence by sentence, so embedded several times in one batch)."""
+    from assistant.safety import normalise
+    from assistant.safety_semantic import sentences
+
+    longer = [r["ms"] for r in rows if sentences(normalise(r["question"]))]
+    single = [r["ms"] for r in rows if not sentences(normalise(r["question"]))]
+    for name, times in (("one sentence", single), ("several sentences", longer)):
+        times.sort()
+        if times:
+            p50, p95 = times[len(times) // 2], times[int(len(times) * 0.95)]
+            print(f"{name}: n={len(times)}, p50 {p50:.1f} ms, p95 {p95:.1f} ms per message")
 
 
 def build_router(patterns_only: bool, cache_dir: Path | None) -> SafetyRouter:
@@ -129,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--failures", action="store_true", help="list every case that went wrong")
     parser.add_argument("--write-bank", action="store_true", help="rewrite the bank from dev")
     parser.add_argument("--cache-dir", type=Path, default=Path(".index"))
+    parser.add_argument(
+        "--cv", action="store_true", help="dev figures by five-fold cross-validation"
+    )
     args = parser.parse_args(argv)
     cases = load(args.cases)
     if args.write_bank:
@@ -138,15 +207,15 @@ def main(argv: list[str] | None = None) -> int:
     router = build_router(args.patterns_only, args.cache_dir)
     print(f"router ready in {(time.perf_counter() - started) * 1000:.0f} ms")
     rows = run(router, cases)
+    print_latency(rows)
+    if args.cv and router.semantic is not None:
+        dev = cross_validated(cases, router.semantic.embedder)
+        rows = [r for r in rows if r["split"] != "dev"] + dev
     print_table(figures(rows))
-    times = sorted(r["ms"] for r in rows)
-    print(
-        f"\nper message: p50 {times[len(times) // 2]:.1f} ms, p95 {times[int(len(times) * 0.95)]:.1f} ms"
-    )
     if args.failures:
         for row in rows:
             if row.get("recall") is False or row.get("routed") or row.get("flagged"):
-                print(f"FAIL {row['split']:7} {row['id']}: {row['verdict']} {row['question']}")
+                print(f"FAIL {split_of(row):13} {row['id']}: {row['verdict']} {row['question']}")
     return 0
 
 
