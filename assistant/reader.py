@@ -8,9 +8,10 @@ evidence that the paragraph below it answers it), through one or more embedding 
 ("views"), plus the share of the question's meaning-bearing words the unit and its heading
 contain.
 
-For English the reading is done with two models: all-MiniLM-L6-v2 (symmetric similarity) and
-multilingual-e5-small (trained on query/passage relevance); their stored sentence vectors are
-read from the two indexes, so only the question and the headings are embedded here. No
+For English the reading is done with multilingual-e5-small (trained on query/passage
+relevance; together with all-MiniLM-L6-v2 it read worse on the dev cases than alone); its
+stored sentence vectors are read from the multilingual index, so only the question and the
+headings are embedded here. A reader takes any number of views (models), averaged. No
 cross-encoder or extractive-QA model ships in a package this project can install, so the
 reading is a combination of these signals, weighed on the dev cases (README).
 """
