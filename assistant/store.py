@@ -225,14 +225,22 @@ class ChromaStore:
     @_guard
     def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the n nearest chunks, nearest first."""
-        count = self._chunks.count()
-        if count == 0:
-            return []
-        found = self._chunks.query(
-            query_embeddings=[vector.tolist()], n_results=min(n, count), include=["distances"]
+        return self._nearest(self._chunks, vector, n)
+
+    @_guard
+    def nearest_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """(sentence id, cosine similarity) of the n nearest sentences, nearest first; the id
+        says which sentence it is (`sentence_of_id`), so no metadata is read (10 ms a query)."""
+        return self._nearest(self._sentences, vector, n)
+
+    def _nearest(self, collection: Any, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        # No count() first (it was 2.25 of a 2.4 ms query): Chroma answers a query for more
+        # records than it holds, or on an empty collection, with what it has.
+        found = collection.query(
+            query_embeddings=[vector.tolist()], n_results=n, include=["distances"]
         )
         distances = (found["distances"] or [[]])[0]
-        return [(cid, 1.0 - float(d)) for cid, d in zip(found["ids"][0], distances, strict=True)]
+        return [(rid, 1.0 - float(d)) for rid, d in zip(found["ids"][0], distances, strict=True)]
 
     # Writing
 
@@ -346,6 +354,13 @@ class IndexedDocument:
         vectors = self.chunk_vectors
         centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(1)
         return centroid / (float(np.linalg.norm(centroid)) or 1.0)
+
+
+def sentence_of_id(sentence_id: str) -> tuple[str, str, int, int]:
+    """(doc_id, start of the version hash, start, end) of a sentence id (IndexedDocument)."""
+    doc_id, version, span = sentence_id.rsplit(":", 2)
+    start, end = span.removeprefix("s").split("-")
+    return doc_id, version, int(start), int(end)
 
 
 def _rows(blocks: list[np.ndarray]) -> np.ndarray:
