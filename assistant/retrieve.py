@@ -149,12 +149,15 @@ class Retriever:
         parts += ((context, CONTEXT_WEIGHT),) if context else ()
         said = _quoted(already_said)
         parts += ((said, ANSWER_WEIGHT),) if said else ()
-        # One pass of the model for the whole text and every part of the focus.
-        rows = self._embedder.embed_queries([full, *(t for t, _ in parts)])
-        vector = rows[0]
+        # One pass of the model, each text once: a short follow-up's whole text is its topic
+        # and its own words, already among the parts (it was embedded twice before).
+        whole = [] if context and text == f"{context} {asked}" else [full]
+        rows = self._embedder.embed_queries([*whole, *(t for t, _ in parts)])
+        focus_rows = rows[len(whole) :]
         focus_vector = unit(
-            np.sum([w * r for (_, w), r in zip(parts, rows[1:], strict=True)], axis=0)
+            np.sum([w * r for (_, w), r in zip(parts, focus_rows, strict=True)], axis=0)
         )
+        vector = rows[0] if whole else unit(focus_rows[0] + focus_rows[1])
         context_terms = tuple(
             t for t in self._expanded(context, language)[1] if t not in asked_terms
         )
