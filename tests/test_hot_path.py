@@ -5,6 +5,7 @@ index find, and equal the full computation over every chunk and sentence for tho
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from assistant.models import Turn
 from assistant.retrieve import NEAREST
 from assistant.store import ChromaStore, index_signature, sentence_of_id
 from assistant.text import content_terms
+
+ROOT = Path(__file__).resolve().parent.parent
 
 QUESTIONS = [
     "Does insurance cover occupational therapy?",
@@ -162,3 +165,65 @@ def test_top_keeps_the_order_of_a_stable_sort():
     for k in (1, 7, 100, 499, 500, 600):
         assert list(_top(scores, k)) == list(np.argsort(-scores, kind="stable")[:k])
     assert math.isclose(float(scores[_top(scores, 1)[0]]), 4.0)
+
+
+def test_a_question_plainly_in_english_needs_no_language_model():
+    from assistant import language
+
+    language._detector.cache_clear()
+    assert language.detect_language("What exercises can help with my balance?") == "en"
+    assert language.detect_language("How can I get help with my fatigue at work?") == "en"
+    assert language._detector.cache_info().currsize == 0
+    # Not plainly English: the detector decides.
+    assert language.detect_language("Wie lange dauert eine Physiotherapie normalerweise?") == "de"
+    assert language._detector.cache_info().currsize == 1
+
+
+def test_the_english_shortcut_agrees_with_the_detector_on_the_evaluation_texts():
+    import json
+    from pathlib import Path
+
+    from assistant import language
+
+    root = Path(__file__).resolve().parent.parent / "evals"
+    texts = [
+        json.loads(line).get("question") or json.loads(line).get("text") or ""
+        for name in ("cases.jsonl", "safety_cases.jsonl")
+        for line in (root / name).read_text(encoding="utf-8").splitlines()
+    ]
+    decided = [t for t in texts if t and language._plainly_english(language.real_words(t))]
+    assert len(decided) > 300
+    detector = language._detector()
+    for text in decided:
+        best = detector.compute_language_confidence_values(text)[0]
+        assert best.language.iso_code_639_1.name.lower() == "en" or best.value < 0.5, text
+
+
+@pytest.mark.real
+def test_minilm_runs_without_sentence_transformers_and_gives_its_vectors():
+    import subprocess
+    import sys
+
+    from assistant.embedding import MiniLMEmbedder, _packaged_minilm_path, _sentence_transformer
+
+    probe = (
+        "import sys; from assistant.embedding import MiniLMEmbedder; "
+        "MiniLMEmbedder().embed_query('fatigue'); "
+        "print(sorted(m for m in ('sentence_transformers', 'sklearn', 'pandas') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    assert loaded == "[]"
+    texts = [
+        "Does insurance cover occupational therapy?",
+        "  spaces around  ",
+        "OT?",
+        "word " * 400,  # beyond the model's 256 tokens: cut as sentence-transformers cuts
+        *sorted((ROOT / "corpus").glob("*.txt"))[0].read_text("utf-8").split("\n\n")[:30],
+    ]
+    ours = MiniLMEmbedder().embed_passages(texts)
+    theirs = _sentence_transformer(_packaged_minilm_path()).encode(
+        texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False
+    )
+    assert np.abs(ours - np.asarray(theirs)).max() < 1e-5
