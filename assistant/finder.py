@@ -99,7 +99,7 @@ class Finder:
                 if width > 1 and len(candidate) > 2.5 * len(wanted):
                     break
                 fuzzy = _fuzzy(wanted, candidate)
-                dense = float(np.mean([similarity[r] for r in range(index, last + 1)]))
+                dense = sum(float(similarity[r]) for r in range(index, last + 1)) / width
                 score = max(fuzzy, 0.5 * fuzzy + 0.5 * dense, dense * 0.95)
                 found.append(_Window(doc_id, start, end, score, exact=False))
         return found
