@@ -9,6 +9,10 @@ the finder over the multilingual index, whose embeddings put a sentence and its 
 close together. Documents marked unverified are searched too; each match says whether its
 document is verified, so the UI can label it (only answers leave such documents out).
 
+Only what retrieval finds for the text is compared with it (the sentences of the best
+passages, dense + BM25, and the sentences nearest it in the store), so a find costs the
+same at a hundred chunks as at a hundred thousand.
+
 One match per paragraph (a line of the cleaned text): the best window in it stands for it.
 `close_match` says whether the best match clearly stands out from the rest; calibrated on
 the find cases of evals/cases.jsonl and on unrelated sentences, in every language (see
