@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run test test-fast lint ingest eval bench clean
+.PHONY: install run test test-fast lint ingest eval bench bench-large clean
 
 install: $(STAMP)
 
@@ -59,6 +59,13 @@ eval: ingest
 
 bench: ingest
 	$(PY) -m evals.bench
+
+# Generated corpora of these many chunks (CHUNKS="1000 10000" for a shorter run; EMBEDDER=hash
+# to build large sizes quickly, without the model's own time per question).
+CHUNKS   ?= 1000 10000 100000
+EMBEDDER ?= minilm
+bench-large: install
+	$(PY) -m evals.bench_large --chunks $(CHUNKS) --embedder $(EMBEDDER)
 
 clean:
 	rm -rf .index .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -12,9 +12,11 @@ for fast tests. None of them downloads anything.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,24 +47,26 @@ def unit(vector: np.ndarray) -> np.ndarray:
 
 
 class MiniLMEmbedder:
-    """sentence-transformers on a model folder on disk (default: the packaged MiniLM)."""
+    """A sentence-transformers model folder on disk (default: the packaged MiniLM).
+
+    A folder that is a transformer, mean pooling and normalisation (as all-MiniLM-L6-v2 is)
+    runs on `transformers` directly, the same computation: importing sentence-transformers
+    also imports scikit-learn, SciPy and pandas (its `util` package), seconds of every cold
+    start. Any other folder is loaded by sentence-transformers itself.
+    """
 
     def __init__(self, model_path: str = "") -> None:
         # Set before the import so no library even tries the hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise DependencyError(
-                "sentence-transformers is not installed. Run `make install` (or "
-                "`pip install -e .`) in the project's virtual environment."
-            ) from exc
         path = model_path or _packaged_minilm_path()
         self.name = (
             "all-MiniLM-L6-v2" if not model_path else os.path.basename(model_path.rstrip("/"))
         )
-        self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+        max_length = _mean_pooled_length(Path(path))
+        self._model: Any = (
+            _MeanPooled(path, max_length) if max_length else _sentence_transformer(path)
+        )
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(
@@ -75,6 +79,82 @@ class MiniLMEmbedder:
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self.embed_passages(texts)
+
+
+_MEAN_POOLED = [
+    "sentence_transformers.models.Transformer",
+    "sentence_transformers.models.Pooling",
+    "sentence_transformers.models.Normalize",
+]
+
+
+def _mean_pooled_length(folder: Path) -> int:
+    """The maximum length in tokens, if the folder is a transformer + mean pooling +
+    normalisation and nothing else; 0 otherwise."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    modes = {k: v for k, v in pooling.items() if k.startswith("pooling_mode")}
+    plain = [m.get("type") for m in modules] == _MEAN_POOLED and modes.pop(
+        "pooling_mode_mean_tokens", False
+    )
+    if not plain or any(modes.values()) or config.get("do_lower_case"):
+        return 0
+    return int(config.get("max_seq_length") or 0)
+
+
+class _MeanPooled:
+    """What sentence-transformers computes for such a folder: tokens (stripped text, cut at
+    `max_length`), the transformer, the mean of the token vectors, unit length."""
+
+    def __init__(self, path: str, max_length: int) -> None:
+        try:
+            import torch
+            from transformers import AutoModel, AutoTokenizer
+        except ImportError as exc:
+            raise DependencyError(
+                "transformers is not installed. Run `make install` (or `pip install -e .`) in "
+                "the project's virtual environment."
+            ) from exc
+        self._torch = torch
+        self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self._model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        self._max_length = max_length
+
+    def encode(self, texts: list[str], batch_size: int, **_: Any) -> np.ndarray:
+        torch = self._torch
+        # Longest first, as sentence-transformers batches them (less padding).
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        rows = np.zeros((len(texts), self._model.config.hidden_size), dtype=np.float32)
+        for lo in range(0, len(order), batch_size):
+            batch = order[lo : lo + batch_size]
+            tokens = self._tokenizer(
+                [texts[i].strip() for i in batch],
+                padding=True,
+                truncation="longest_first",
+                max_length=self._max_length,
+                return_tensors="pt",
+            )
+            with torch.inference_mode():
+                hidden = self._model(**tokens).last_hidden_state
+            mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            rows[batch] = torch.nn.functional.normalize(mean, p=2, dim=1).numpy()
+        return rows
+
+
+def _sentence_transformer(path: str) -> Any:
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise DependencyError(
+            "sentence-transformers is not installed. Run `make install` (or "
+            "`pip install -e .`) in the project's virtual environment."
+        ) from exc
+    return SentenceTransformer(path, device="cpu", local_files_only=True)
 
 
 class E5Embedder:

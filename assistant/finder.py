@@ -9,6 +9,10 @@ the finder over the multilingual index, whose embeddings put a sentence and its 
 close together. Documents marked unverified are searched too; each match says whether its
 document is verified, so the UI can label it (only answers leave such documents out).
 
+Only what retrieval finds for the text is compared with it (the sentences of the best
+passages, dense + BM25, and the sentences nearest it in the store), so a find costs the
+same at a hundred chunks as at a hundred thousand.
+
 One match per paragraph (a line of the cleaned text): the best window in it stands for it.
 When two to four sentences are pasted (two sentences of a paragraph, or a sentence and its
 translation), each match also marks, in its paragraph, the sentence that says each pasted
@@ -24,15 +28,32 @@ from __future__ import annotations
 import re
 import statistics
 from bisect import bisect_left
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from assistant.models import Document, Match
-from assistant.retrieve import Retriever
+from assistant.retrieve import Query, Retriever
 
 _QUOTES = "'’‘`\"“”"
+
+
+FIND_CHUNKS = 20
+"""How many of the best passages (dense + lexical) have their sentences compared with the text,
+beside the sentences nearest it: enough for the CALIBRATION_POOL paragraphs below."""
+NEAREST_SENTENCES = 100
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A run of sentences (or an exact hit) and its score, before it becomes a Match."""
+
+    doc_id: str
+    start: int
+    end: int
+    score: float
+    exact: bool
 
 
 class Finder:
@@ -40,57 +61,77 @@ class Finder:
         self._retriever = retriever
 
     def find(self, text: str, k: int, language: str = "en") -> list[Match]:
-        """The best match in each of the `k` best paragraphs, best first."""
+        """The best match in each of the `k` best paragraphs, best first. Only the passages
+        retrieval finds for the text are compared with it, never every sentence."""
         wanted = " ".join(text.split())
-        matches = self._exact(wanted) + self._similar(wanted, language)
-        ranked = self._best_per_paragraph(matches)[:k]
+        query = self._retriever.query(wanted, language)
+        rows = self._candidate_rows(query)
+        windows = self._exact(wanted, rows) + self._similar(wanted, query, rows)
+        ranked = [self._match(w) for w in self._best_per_paragraph(windows)[:k]]
         parts = pasted_sentences(wanted)
         if not 2 <= len(parts) <= MAX_PASTED_SENTENCES:
             return ranked
-        retriever = self._retriever
-        dense = [retriever.sentence_similarities(retriever.query(p, language)) for p in parts]
-        return [self._with_highlights(m, parts, dense) for m in ranked]
+        queries = [self._retriever.query(p, language) for p in parts]
+        return [self._with_highlights(m, parts, queries) for m in ranked]
 
-    def _with_highlights(self, match: Match, parts: list[str], dense: list[np.ndarray]) -> Match:
+    def _with_highlights(self, match: Match, parts: list[str], queries: list[Query]) -> Match:
         """`match` with the sentence of its paragraph that says each pasted sentence marked."""
-        spans = self._retriever.sentence_spans
-        text = self._retriever.documents[match.doc_id].text
+        retriever = self._retriever
+        spans = retriever.sentence_spans
+        text = retriever.documents[match.doc_id].text
         first, last = paragraph_span(text, match.start, match.end)
-        rows = range(bisect_left(spans, (match.doc_id, first, -1)), len(spans))
         inside = []
-        for row in rows:
+        for row in range(bisect_left(spans, (match.doc_id, first, -1)), len(spans)):
             doc_id, start, _ = spans[row]
             if doc_id != match.doc_id or start >= last:
                 break
             inside.append(row)
         marked: set[tuple[int, int]] = set()
-        for part, similarity in zip(parts, dense, strict=True):
+        for part, query in zip(parts, queries, strict=True):
+            if not inside:
+                break
+            # The best place for the sentence anywhere is among its nearest in the store.
+            nearest = retriever.nearest_sentences(query, 1)
+            rows = np.array(inside + nearest, dtype=int)
+            similarity = retriever.sentence_similarities(query, rows)
             scored = [
-                (max(_fuzzy(part, text[spans[r][1] : spans[r][2]]), float(similarity[r])), r)
-                for r in inside
+                (max(_fuzzy(part, text[spans[r][1] : spans[r][2]]), float(similarity[i])), i)
+                for i, r in enumerate(inside)
             ]
-            if not scored:
-                continue
-            score, row = max(scored)
-            near_best = bool(similarity[row] >= similarity.max() - HIGHLIGHT_MARGIN)
+            score, i = max(scored)
+            near_best = bool(similarity[i] >= similarity.max() - HIGHLIGHT_MARGIN)
             if score >= HIGHLIGHT_FUZZY or near_best:
-                marked.add((spans[row][1], spans[row][2]))
+                marked.add((spans[inside[i]][1], spans[inside[i]][2]))
         return replace(match, highlights=tuple(sorted(marked))) if marked else match
 
-    def _exact(self, wanted: str) -> list[Match]:
-        pattern = _loose_pattern(wanted)
-        found = []
-        for document in self._retriever.documents.values():
-            for hit in pattern.finditer(document.text):
-                found.append(self._match(document.doc_id, hit.start(), hit.end(), 1.0, exact=True))
-        return found
-
-    def _similar(self, wanted: str, language: str) -> list[Match]:
+    def _candidate_rows(self, query: Query) -> list[int]:
         retriever = self._retriever
-        similarities = retriever.sentence_similarities(retriever.query(wanted, language))
+        chunks = [retriever.chunk_index(p.chunk) for p in retriever.search(query, FIND_CHUNKS)]
+        rows = {int(r) for c in chunks for r in retriever.rows_of_chunk(c)}
+        rows.update(retriever.nearest_sentences(query, NEAREST_SENTENCES))
+        return sorted(rows)
+
+    def _exact(self, wanted: str, rows: list[int]) -> list[_Window]:
+        pattern = _loose_pattern(wanted)
+        documents = dict.fromkeys(self._retriever.sentence_spans[r][0] for r in rows)
+        return [
+            _Window(doc_id, hit.start(), hit.end(), 1.0, exact=True)
+            for doc_id in documents
+            for hit in pattern.finditer(self._retriever.documents[doc_id].text)
+        ]
+
+    def _similar(self, wanted: str, query: Query, rows: list[int]) -> list[_Window]:
+        """Every run of one to three sentences starting at or up to two before a candidate."""
+        retriever = self._retriever
         spans = retriever.sentence_spans
+        starts = sorted({s for r in rows for s in range(r - 2, r + 1) if s >= 0})
+        needed = sorted({r for s in starts for r in range(s, s + 3) if r < len(spans)})
+        similarity = dict(
+            zip(needed, retriever.sentence_similarities(query, np.array(needed, int)), strict=True)
+        )
         found = []
-        for index, (doc_id, start, _) in enumerate(spans):
+        for index in starts:
+            doc_id, start, _ = spans[index]
             text = retriever.documents[doc_id].text
             for width in (1, 2, 3):
                 last = index + width - 1
@@ -101,26 +142,27 @@ class Finder:
                 if width > 1 and len(candidate) > 2.5 * len(wanted):
                     break
                 fuzzy = _fuzzy(wanted, candidate)
-                dense = float(similarities[index : last + 1].mean())
+                dense = sum(float(similarity[r]) for r in range(index, last + 1)) / width
                 score = max(fuzzy, 0.5 * fuzzy + 0.5 * dense, dense * 0.95)
-                found.append(self._match(doc_id, start, end, score, exact=False))
+                found.append(_Window(doc_id, start, end, score, exact=False))
         return found
 
-    def _best_per_paragraph(self, matches: list[Match]) -> list[Match]:
+    def _best_per_paragraph(self, windows: list[_Window]) -> list[_Window]:
         """Best first; a match in a paragraph that a better match already touches is left out."""
-        chosen: list[Match] = []
+        chosen: list[_Window] = []
         taken: dict[str, list[tuple[int, int]]] = {}
-        for match in sorted(matches, key=lambda m: (-m.score, not m.exact, m.end - m.start)):
-            text = self._retriever.documents[match.doc_id].text
-            first, last = paragraph_span(text, match.start, match.end)
-            spans = taken.setdefault(match.doc_id, [])
+        for window in sorted(windows, key=lambda w: (-w.score, not w.exact, w.end - w.start)):
+            text = self._retriever.documents[window.doc_id].text
+            first, last = paragraph_span(text, window.start, window.end)
+            spans = taken.setdefault(window.doc_id, [])
             if any(s < last and first < e for s, e in spans):
                 continue
             spans.append((first, last))
-            chosen.append(match)
+            chosen.append(window)
         return chosen
 
-    def _match(self, doc_id: str, start: int, end: int, score: float, exact: bool) -> Match:
+    def _match(self, window: _Window) -> Match:
+        doc_id, start, end = window.doc_id, window.start, window.end
         document = self._retriever.documents[doc_id]
         chunk_index = self._retriever.chunk_at(doc_id, start)
         section = self._retriever.chunks[chunk_index].section if chunk_index >= 0 else ""
@@ -130,10 +172,10 @@ class Finder:
             text=document.text[start:end],
             start=start,
             end=end,
-            score=min(score, 1.0),
+            score=min(window.score, 1.0),
             section=section,
             page=document.page_at(start),
-            exact=exact,
+            exact=window.exact,
             verified=document.meta.verified,
             paragraph=paragraph_number(document, start),
         )

@@ -56,6 +56,8 @@ def detect_language(text: str, fallback: str = "en") -> str:
     words = real_words(text)
     if not words or (len(words) >= REPEATED_WORDS and len({w.lower() for w in words}) < 3):
         return fallback
+    if _plainly_english(words):
+        return "en"
     values = _detector().compute_language_confidence_values(text)
     if not values:
         return fallback
@@ -67,6 +69,31 @@ def detect_language(text: str, fallback: str = "en") -> str:
     if best.value >= MIN_CONFIDENCE or (runner_up and best.value >= 2 * runner_up.value):
         return code
     return fallback
+
+
+_ENGLISH = frozenset(
+    "the what how does do did is are was were can could should would will which who why when "
+    "where my your their our it its this that these those there have has with for and of to "
+    "from about after before any help i you they me we be been get getting".split()
+)
+"""Small words of English that are not words of Spanish, French, German or Portuguese."""
+_OTHER = frozenset(
+    "el la los las un una del al que y en es por para con mi mis cómo qué cuál se lo le su "
+    "le les des du et est pour avec je mon ma mes comment quel quelle ce il elle pas une au "
+    "der die das und ist ich mit für wie was mein meine ein eine nicht zu den dem bei auch "
+    "o os as um uma do da dos das e é para com meu minha como não em no na se que".split()
+)
+"""Small words of the four other languages (several are also English-looking: "a", "die")."""
+
+
+def _plainly_english(words: list[str]) -> bool:
+    """English beyond doubt without the statistical detector, whose models take a second or
+    more to load on a command line's first question: at least three English small words, no
+    small word of the other four languages and no letter outside ASCII."""
+    lowered = [w.lower() for w in words]
+    if any(not w.isascii() for w in lowered) or _OTHER.intersection(lowered):
+        return False
+    return len(_ENGLISH.intersection(lowered)) >= 3
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +26,7 @@ from assistant.errors import IndexMissingError
 from assistant.models import Chunk, Document, Passage
 from assistant.reader import ScoredUnit, UnitReader, View
 from assistant.settings import Settings
-from assistant.store import Store
+from assistant.store import Store, sentence_of_id
 from assistant.text import content_terms, expand
 from assistant.units import AnswerUnit, build_units
 
@@ -82,8 +81,8 @@ class Retriever:
             raise IndexMissingError("The index has no documents. Run `python -m ingest` first.")
         self._position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         chunk_terms = [content_terms(c.embedding_text()) for c in self.chunks]
-        self._term_sets = [set(t) for t in chunk_terms]
-        self._idf = _idf(self._term_sets)
+        self._postings = _postings(chunk_terms)
+        self._idf = _idf(self._postings, len(chunk_terms))
         self._max_idf = max(self._idf.values(), default=1.0)
         self._bm25 = bm25s.BM25()
         self._bm25.index(chunk_terms, show_progress=False)
@@ -101,6 +100,8 @@ class Retriever:
         self.sentence_chunk = np.array(
             [self.chunk_at(doc_id, start) for doc_id, start, _ in self.sentence_spans], dtype=int
         )
+        self._row_of_span = {span: row for row, span in enumerate(self.sentence_spans)}
+        self._rows_of_chunk = _rows_of_chunk(self.sentence_chunk, len(self.chunks))
         self.units: list[AnswerUnit] = build_units(self.chunks, self.documents, self.sentence_spans)
         self._units_of_chunk: dict[int, list[int]] = {}
         for number, answer_unit in enumerate(self.units):
@@ -151,12 +152,15 @@ class Retriever:
         parts += ((context, CONTEXT_WEIGHT),) if context else ()
         said = _quoted(already_said)
         parts += ((said, ANSWER_WEIGHT),) if said else ()
-        # One pass of the model for the whole text and every part of the focus.
-        rows = self._embedder.embed_queries([full, *(t for t, _ in parts)])
-        vector = rows[0]
+        # One pass of the model, each text once: a short follow-up's whole text is its topic
+        # and its own words, already among the parts (it was embedded twice before).
+        whole = [] if context and text == f"{context} {asked}" else [full]
+        rows = self._embedder.embed_queries([*whole, *(t for t, _ in parts)])
+        focus_rows = rows[len(whole) :]
         focus_vector = unit(
-            np.sum([w * r for (_, w), r in zip(parts, rows[1:], strict=True)], axis=0)
+            np.sum([w * r for (_, w), r in zip(parts, focus_rows, strict=True)], axis=0)
         )
+        vector = rows[0] if whole else unit(focus_rows[0] + focus_rows[1])
         context_terms = tuple(
             t for t in self._expanded(context, language)[1] if t not in asked_terms
         )
@@ -216,10 +220,10 @@ class Retriever:
         return sum(w for t, w in wanted.items() if t in have) / total if total else 0.0
 
     def search(self, query: Query, k: int) -> list[Passage]:
-        dense = self._dense_scores(query)
         lexical = self._lexical_scores(query)
+        dense = self._dense_scores(query, _top(lexical, LEXICAL_CANDIDATES))
         fused = self._dense_weight * dense + (1 - self._dense_weight) * lexical
-        order = np.argsort(-fused, kind="stable")[:k]
+        order = _top(fused, k)
         return [
             Passage(
                 chunk=self.chunks[i],
@@ -231,35 +235,57 @@ class Retriever:
             for i in order
         ]
 
-    def sentence_similarities(self, query: Query) -> np.ndarray:
-        """Cosine similarity of the query to every stored sentence (rows of sentence_spans)."""
-        if len(self.sentence_vectors) == 0:
+    def sentence_similarities(self, query: Query, rows: np.ndarray) -> np.ndarray:
+        """Cosine similarity of the query to the stored sentences `rows` (of sentence_spans)."""
+        if len(rows) == 0:
             return np.zeros(0, dtype=np.float32)
-        return self.sentence_vectors @ query.vector
+        return np.asarray(self.sentence_vectors[rows] @ query.vector, dtype=np.float32)
 
-    def covered(self, query: Query, terms: set[str]) -> float:
-        """Share of the query's meaning-bearing words (weighted by rarity) among `terms`."""
-        wanted = set(query.terms)
-        total = sum(self._weight(t) for t in wanted)
-        return sum(self._weight(t) for t in wanted & terms) / total if total else 0.0
+    def nearest_sentences(self, query: Query, n: int) -> list[int]:
+        """Rows (of sentence_spans) of the n sentences nearest the query, nearest first, from
+        the store's vector search: current versions only."""
+        rows = []
+        for sentence_id, _ in self._store.nearest_sentences(query.vector, n):
+            doc_id, version, start, end = sentence_of_id(sentence_id)
+            row = self._row_of_span.get((doc_id, start, end))
+            document = self.documents.get(doc_id)
+            if row is not None and document and document.content_hash.startswith(version):
+                rows.append(row)
+        return rows
+
+    def chunk_index(self, chunk: Chunk) -> int:
+        """Position of a chunk in `chunks`."""
+        return self._position[chunk.chunk_id]
+
+    def rows_of_chunk(self, index: int) -> np.ndarray:
+        """Rows (of sentence_spans) of the sentences of chunk `index`, in order."""
+        return self._rows_of_chunk[index]
 
     def _weight(self, term: str) -> float:
         # A word no document uses is the most telling of all: it counts fully against coverage.
         return self._idf.get(term, self._max_idf)
 
-    def _dense_scores(self, query: Query) -> np.ndarray:
+    def _dense_scores(self, query: Query, also: np.ndarray) -> np.ndarray:
+        """Half the chunk as a whole, half its best sentence: a focused match counts. Only the
+        chunks the vector searches find (nearest chunks, chunks of the nearest sentences) and
+        the lexical candidates `also` are scored; the others keep 0."""
         scores = np.zeros(len(self.chunks), dtype=np.float32)
-        for chunk_id, similarity in self._store.nearest_chunks(query.vector, n=100):
+        for chunk_id, similarity in self._store.nearest_chunks(query.vector, n=NEAREST):
             if chunk_id in self._position:
                 scores[self._position[chunk_id]] = similarity
-        sentence_sims = self.sentence_similarities(query)
-        if len(sentence_sims):
-            best = np.full(len(self.chunks), -1.0, dtype=np.float32)
-            known = self.sentence_chunk >= 0
-            np.maximum.at(best, self.sentence_chunk[known], sentence_sims[known])
-            # Half the chunk as a whole, half its best sentence: a focused match counts.
-            scores = (0.5 * scores + 0.5 * np.maximum(best, 0.0)).astype(np.float32)
-        return np.clip(scores, 0.0, 1.0)
+        if len(self.sentence_spans) == 0:
+            return np.clip(scores, 0.0, 1.0)
+        near = self.sentence_chunk[self.nearest_sentences(query, NEAREST)]
+        chunks = np.union1d(np.union1d(np.flatnonzero(scores), near[near >= 0]), also)
+        rows = [self._rows_of_chunk[c] for c in chunks]
+        similarities = self.sentence_similarities(query, np.concatenate([[], *rows]).astype(int))
+        best = np.zeros(len(self.chunks), dtype=np.float32)
+        at = 0
+        for chunk, chunk_rows in zip(chunks, rows, strict=True):
+            if len(chunk_rows):
+                best[chunk] = max(float(similarities[at : at + len(chunk_rows)].max()), 0.0)
+            at += len(chunk_rows)
+        return np.clip(0.5 * scores + 0.5 * best, 0.0, 1.0)
 
     def _lexical_scores(self, query: Query) -> np.ndarray:
         if not query.terms:
@@ -267,10 +293,24 @@ class Retriever:
         bm25 = np.asarray(self._bm25.get_scores(list(query.terms)), dtype=np.float32)
         top = float(bm25.max())
         relative = bm25 / top if top > 0 else bm25
-        covered = np.array([self.covered(query, terms) for terms in self._term_sets], np.float32)
-        return 0.5 * relative + 0.5 * covered
+        return 0.5 * relative + 0.5 * self._coverage(query)
+
+    def _coverage(self, query: Query) -> np.ndarray:
+        """Per chunk, the share of the query's meaning-bearing words (weighted by rarity) it
+        holds, from the postings of those words (no pass over every chunk's words)."""
+        wanted = set(query.terms)
+        total = sum(self._weight(t) for t in wanted)
+        covered = np.zeros(len(self.chunks), dtype=np.float64)
+        for term in wanted:
+            if term in self._postings:
+                covered[self._postings[term]] += self._weight(term)
+        return (covered / total if total else covered).astype(np.float32)
 
 
+NEAREST = 100
+"""How many chunks, and how many sentences, the vector searches return per question."""
+LEXICAL_CANDIDATES = 50
+"""How many of the best lexical matches also get their sentences read (dense scores)."""
 CONTEXT_WEIGHT = 0.5
 """Weight of what a follow-up leans on (the earlier question) against its own words."""
 ANSWER_WEIGHT = 0.3
@@ -313,7 +353,32 @@ def _verified(document: Document | None) -> bool:
     return document is not None and document.meta.verified
 
 
-def _idf(term_sets: list[set[str]]) -> dict[str, float]:
-    counts = Counter(t for terms in term_sets for t in terms)
-    n = len(term_sets)
-    return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
+def _idf(postings: dict[str, np.ndarray], n: int) -> dict[str, float]:
+    return {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
+
+
+def _postings(chunk_terms: list[list[str]]) -> dict[str, np.ndarray]:
+    """For each word, the chunks that hold it (ascending): the lexical index coverage reads."""
+    holders: dict[str, list[int]] = {}
+    for index, terms in enumerate(chunk_terms):
+        for term in dict.fromkeys(terms):
+            holders.setdefault(term, []).append(index)
+    return {t: np.array(c, dtype=np.int64) for t, c in holders.items()}
+
+
+def _rows_of_chunk(sentence_chunk: np.ndarray, chunks: int) -> list[np.ndarray]:
+    """Per chunk, the sentence rows it holds (rows are sorted, so each chunk's are a run)."""
+    known = np.flatnonzero(sentence_chunk >= 0)
+    order = known[np.argsort(sentence_chunk[known], kind="stable")]
+    bounds = np.searchsorted(sentence_chunk[order], np.arange(chunks + 1))
+    return [order[bounds[c] : bounds[c + 1]] for c in range(chunks)]
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, best first, ties in index order (as a stable sort of
+    all of them would give) without sorting every chunk."""
+    if k >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    kth = np.partition(-scores, k - 1)[k - 1]
+    chosen = np.flatnonzero(-scores <= kth)
+    return chosen[np.argsort(-scores[chosen], kind="stable")][:k]
