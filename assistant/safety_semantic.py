@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -108,12 +108,19 @@ class SemanticLayer:
 
         A long message is also read sentence by sentence: one sentence of distress among
         several about rehab is diluted in the whole message's embedding, not in its own."""
-        pieces = [text, *sentences(text)]
+        parts = sentences(text)
+        # A sentence read alone is a weaker signal than the whole message ("I have trouble
+        # swallowing.", "I'm scared I'll lose my job." alone read as an emergency or a
+        # crisis): it only puts the support message beside the answer, and only in a longer
+        # message (three pieces or more), where the whole message's reading dilutes it.
+        pieces = [text, *(parts if len(parts) >= MIN_PIECES else [])]
         verdicts = [
             self._decide(probabilities, margins, personal_medicine, whole=i == 0)
             for i, (probabilities, margins) in enumerate(self._scores(pieces))
         ]
-        return min(verdicts, key=_urgency)
+        whole, *alone = verdicts
+        alone = [replace(v, certain=False) if v.route else v for v in alone]
+        return min([whole, *alone], key=_urgency)
 
     def _decide(
         self,
@@ -144,6 +151,10 @@ class SemanticLayer:
 
 
 _URGENCY = {("crisis", True): 0, ("emergency", True): 1, ("advice", True): 2}
+
+
+MIN_PIECES = 3
+"""A message is read sentence by sentence too when it has at least this many pieces."""
 
 
 def _urgency(verdict: Verdict) -> int:
