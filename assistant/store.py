@@ -386,6 +386,12 @@ class ChromaStore:
             texts=[w.document.text[s:e] for w, s, e in sentences],
             metas=[{**w.base(), "start": s, "end": e} for w, s, e in sentences],
         )
+        # A run killed after the document records switched but before the old chunks went
+        # left those documents "current" with stale chunks beside them: they are named in
+        # `pending`, and swept now whatever this run writes.
+        left = self._left_pending({w.document.doc_id for w in written})
+        switching = sorted({w.document.doc_id for w in written} & replacing | set(left))
+        self._record(pending=json.dumps(switching))
         # Only now, with every new chunk in place, do the document records switch version.
         self._add(
             self._documents,
@@ -395,7 +401,21 @@ class ChromaStore:
             metas=[_document_record(w.document, len(w.chunks)) for w in written],
         )
         current = [w.base() for w in written if w.document.doc_id in replacing]
-        self._delete_stale(current)
+        self._delete_stale(current + [{"doc_id": d, "version": v} for d, v in left.items()])
+        self._record(pending="[]")
+
+    def _left_pending(self, writing: set[str]) -> dict[str, str]:
+        """doc id -> current version of the documents a killed run was switching (those this
+        run writes again are swept with it anyway)."""
+        metadata = self._client.get_collection(self._name("chunks")).metadata or {}
+        named = [d for d in json.loads(str(metadata.get("pending") or "[]")) if d not in writing]
+        if not named:
+            return {}
+        found = self._documents.get(ids=named, include=["metadatas"])
+        return {
+            doc_id: str(meta["content_hash"])
+            for doc_id, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
+        }
 
     @_guard
     def remove_document(self, doc_id: str) -> None:
