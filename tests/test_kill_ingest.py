@@ -126,6 +126,12 @@ def test_ingest_killed_at_16_moments_never_leaves_a_half_written_index(tmp_path)
         "MSRA_EMBEDDER": "hash",
         "MSRA_TRANSLATED_EMBEDDER": "",
     }
+    # One run left to finish says how long a run takes on this machine now; the kills land
+    # at random moments within that span (fixed delays miss on a faster or busier machine).
+    _set_version(corpus, "B")
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "ingest"], cwd=ROOT, env=env, capture_output=True)
+    span = time.monotonic() - started
     rng = random.Random(13)
     killed, finished = [], 0
     for number in range(KILLS):
@@ -138,7 +144,7 @@ def test_ingest_killed_at_16_moments_never_leaves_a_half_written_index(tmp_path)
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        delay = rng.uniform(0.3, 4.5)
+        delay = rng.uniform(0.05, 0.9) * span
         time.sleep(delay)
         run.send_signal(signal.SIGKILL)
         if run.wait() == -signal.SIGKILL:
@@ -198,6 +204,12 @@ def test_an_upload_killed_at_8_moments_is_caught_up_at_the_next_start(tmp_path):
         "MSRA_TRANSLATED_EMBEDDER": "",
         "PYTHONPATH": str(ROOT),
     }
+    # How long one upload takes here, so the kills land within it (see above).
+    first = uploads / "upload-first.txt"
+    first.write_text(_text(99, "U"), encoding="utf-8")
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", UPLOAD_SCRIPT, str(first)], cwd=tmp_path, env=env)
+    span = time.monotonic() - started
     rng = random.Random(8)
     killed = 0
     for round_ in range(8):
@@ -213,7 +225,7 @@ def test_an_upload_killed_at_8_moments_is_caught_up_at_the_next_start(tmp_path):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.5, 4.0))
+        time.sleep(rng.uniform(0.1, 0.9) * span)
         run.send_signal(signal.SIGKILL)
         killed += run.wait() == -signal.SIGKILL
         forget_open_stores()
