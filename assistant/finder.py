@@ -144,7 +144,8 @@ class Finder:
                 fuzzy = _fuzzy(wanted, candidate)
                 dense = sum(float(similarity[r]) for r in range(index, last + 1)) / width
                 score = max(fuzzy, 0.5 * fuzzy + 0.5 * dense, dense * 0.95)
-                found.append(_Window(doc_id, start, end, score, exact=False))
+                # Capped, so a verbatim hit wins a tie with a window that reads the same.
+                found.append(_Window(doc_id, start, end, min(score, 1.0), exact=False))
         return found
 
     def _best_per_paragraph(self, windows: list[_Window]) -> list[_Window]:
