@@ -277,7 +277,15 @@ def test_bad_upload_is_refused_and_nothing_is_lost(page, app_server, tmp_path):
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.7 this is not really a pdf")
     before = sorted(p.name for p in app_server["corpus"].iterdir())
-    indexed = len([n for n in before if n != "documents.json" and not n.startswith(".")])
+    # The library: the shipped corpus and what staff added (in the data folder) earlier.
+    added_dir = app_server["data"] / "documents"
+    added = sorted(p.name for p in added_dir.iterdir()) if added_dir.exists() else []
+    changes = app_server["data"] / "library.json"
+    hidden = json.loads(changes.read_text())["removed"] if changes.exists() else []
+    shipped = [
+        n for n in before if n != "documents.json" and not n.startswith(".") and n not in hidden
+    ]
+    indexed = len(shipped) + len(added)
     page.get_by_role("tab", name="Documents").click()
     expect(page.locator("#documents tbody tr")).to_have_count(indexed)
     choose_files(page, broken)
@@ -285,6 +293,7 @@ def test_bad_upload_is_refused_and_nothing_is_lost(page, app_server, tmp_path):
     result.wait_for(timeout=60_000)
     assert "broken.pdf" in result.inner_text()
     assert sorted(p.name for p in app_server["corpus"].iterdir()) == before
+    assert (sorted(p.name for p in added_dir.iterdir()) if added_dir.exists() else []) == added
     expect(page.locator("#documents tbody tr")).to_have_count(indexed)
 
 
