@@ -287,7 +287,8 @@ def test_bad_upload_is_refused_and_nothing_is_lost(page, app_server, tmp_path):
     ]
     indexed = len(shipped) + len(added)
     page.get_by_role("tab", name="Documents").click()
-    expect(page.locator("#documents tbody tr")).to_have_count(indexed)
+    # The table fills once the library has loaded (the app may still be starting).
+    expect(page.locator("#documents tbody tr")).to_have_count(indexed, timeout=60_000)
     choose_files(page, broken)
     result = page.locator("#add-results", has_text="Not added")
     result.wait_for(timeout=60_000)

@@ -116,6 +116,7 @@ def _serve(base: Path, **overrides: Any) -> Iterator[tuple[str, Any]]:
         Settings(),
         corpus_dir=copy_corpus(base / "corpus"),
         index_dir=base / "index",
+        data_dir=base / "data",
         feedback_path=base / "feedback.sqlite3",
         embedder="hash",
         translated_embedder="",
@@ -312,15 +313,13 @@ def test_the_hash_maker_refuses_a_short_or_mistyped_password(monkeypatch, capsys
 
 
 @pytest.mark.real
-def test_staff_log_in_and_out_in_the_browser(tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+def test_staff_log_in_and_out_in_the_browser(tmp_path, browser):
+    from playwright.sync_api import expect
 
-    from evals.browser import CHROMIUM, CHROMIUM_ARGS
-
-    # A server of its own: its login attempts count for no other test.
+    # A server of its own: its login attempts count for no other test. The browser is the
+    # session's (a second Playwright in the same process refuses to start).
     server = contextmanager(_serve)(tmp_path, staff_password_hash=HASH)
-    with server as (url, _), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with server as (url, _):
         page = browser.new_page()
         page.goto(url)
         page.get_by_role("tab", name="Documents").click()
@@ -338,4 +337,4 @@ def test_staff_log_in_and_out_in_the_browser(tmp_path):
         page.get_by_role("button", name="Log out").click()
         expect(choose).to_be_hidden()
         expect(page.get_by_label("Staff password")).to_be_visible()
-        browser.close()
+        page.close()
