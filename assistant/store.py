@@ -369,7 +369,12 @@ class ChromaStore:
     def write_documents(self, written: list[IndexedDocument], replacing: set[str]) -> None:
         """Many documents in few large Chroma calls. `replacing` names those that had a version
         in the index before: only their old chunks are looked for and deleted (a scan of the
-        collection each, so new documents are spared it)."""
+        collection each, so new documents are spared it). The documents being written are
+        named in the index (`pending`) until the run is done with them, so that what a run
+        killed halfway leaves (chunks of a version no record names, or beside a record that
+        already switched) is swept by the next one (`_sweep_pending`)."""
+        self._sweep_pending()
+        self._record(pending=json.dumps(sorted(w.document.doc_id for w in written)))
         chunks = [(w, c) for w in written for c in w.chunks]
         self._add(
             self._chunks,
@@ -386,12 +391,6 @@ class ChromaStore:
             texts=[w.document.text[s:e] for w, s, e in sentences],
             metas=[{**w.base(), "start": s, "end": e} for w, s, e in sentences],
         )
-        # A run killed after the document records switched but before the old chunks went
-        # left those documents "current" with stale chunks beside them: they are named in
-        # `pending`, and swept now whatever this run writes.
-        left = self._left_pending({w.document.doc_id for w in written})
-        switching = sorted({w.document.doc_id for w in written} & replacing | set(left))
-        self._record(pending=json.dumps(switching))
         # Only now, with every new chunk in place, do the document records switch version.
         self._add(
             self._documents,
@@ -400,32 +399,41 @@ class ChromaStore:
             texts=[w.document.text for w in written],
             metas=[_document_record(w.document, len(w.chunks)) for w in written],
         )
-        current = [w.base() for w in written if w.document.doc_id in replacing]
-        self._delete_stale(current + [{"doc_id": d, "version": v} for d, v in left.items()])
+        self._delete_stale([w.base() for w in written if w.document.doc_id in replacing])
         self._record(pending="[]")
 
-    def _left_pending(self, writing: set[str]) -> dict[str, str]:
-        """doc id -> current version of the documents a killed run was switching (those this
-        run writes again are swept with it anyway)."""
+    def _sweep_pending(self) -> None:
+        """Chunks and sentences that a killed run left of the documents it named: those of
+        another version than the document's record, or all of them when it has no record."""
         metadata = self._client.get_collection(self._name("chunks")).metadata or {}
-        named = [d for d in json.loads(str(metadata.get("pending") or "[]")) if d not in writing]
+        named = json.loads(str(metadata.get("pending") or "[]"))
         if not named:
-            return {}
+            return
         found = self._documents.get(ids=named, include=["metadatas"])
-        return {
+        versions = {
             doc_id: str(meta["content_hash"])
             for doc_id, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
         }
+        self._delete_stale([{"doc_id": d, "version": v} for d, v in versions.items()])
+        unrecorded = [d for d in named if d not in versions]
+        if unrecorded:
+            self._chunks.delete(where={"doc_id": {"$in": unrecorded}})
+            self._sentences.delete(where={"doc_id": {"$in": unrecorded}})
+        self._record(pending="[]")
 
     @_guard
     def remove_document(self, doc_id: str) -> None:
+        self._sweep_pending()
+        self._record(pending=json.dumps([doc_id]))
         self._documents.delete(ids=[doc_id])
         self._chunks.delete(where={"doc_id": doc_id})
         self._sentences.delete(where={"doc_id": doc_id})
-        self._record(version=uuid.uuid4().hex)
+        self._record(pending="[]", version=uuid.uuid4().hex)
 
     @_guard
     def record_corpus_hash(self, corpus_hash: str) -> None:
+        # Also the end of a run that wrote nothing: what a killed one left goes now.
+        self._sweep_pending()
         self._record(corpus_hash=corpus_hash, version=uuid.uuid4().hex)
 
     def _record(self, **fields: str) -> None:

@@ -44,6 +44,19 @@ def fast_settings(corpus_dir: Path, index_dir: Path, **overrides) -> Settings:
     return dataclasses.replace(Settings(), corpus_dir=corpus_dir, index_dir=index_dir, **values)
 
 
+def fast_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes a subprocess (`python -m ingest`, the CLI) use `settings`."""
+    return {
+        **os.environ,
+        "MSRA_CORPUS_DIR": str(settings.corpus_dir),
+        "MSRA_INDEX_DIR": str(settings.index_dir),
+        "MSRA_DATA_DIR": str(settings.data_dir),
+        "MSRA_EMBEDDER": settings.embedder,
+        "MSRA_TRANSLATED_EMBEDDER": settings.translated_embedder or "",
+        **extra,
+    }
+
+
 def ingest(paths: list[Path], settings: Settings, **kwargs):
     return run_ingest(
         paths, settings, lambda: build_embedder(settings), progress=lambda m: None, **kwargs

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_corpus, fast_settings
+from conftest import ROOT, copy_corpus, fast_env, fast_settings
 
 from assistant.build import build_assistant, build_embedder
 from assistant.store import forget_open_stores
@@ -118,14 +117,7 @@ def test_ingest_gives_each_bad_file_its_reason_and_indexes_the_good_ones(tmp_pat
     secret.write_text(f"Secret\n\n{WORDS}\n", encoding="utf-8")
     (corpus / "link-out.txt").symlink_to(secret)
     settings = fast_settings(corpus, tmp_path / "index")
-    env = {
-        **os.environ,
-        "MSRA_CORPUS_DIR": str(corpus),
-        "MSRA_INDEX_DIR": str(settings.index_dir),
-        "MSRA_DATA_DIR": str(settings.data_dir),
-        "MSRA_EMBEDDER": "hash",
-        "MSRA_TRANSLATED_EMBEDDER": "",
-    }
+    env = fast_env(settings)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "ingest"],

@@ -7,7 +7,6 @@ Hash embedder, so a run takes seconds."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -17,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_corpus, fast_settings, ingest
+from conftest import ROOT, copy_corpus, fast_env, fast_settings, ingest
 
 from assistant.build import build_assistant, build_embedder
 from assistant.store import ChromaStore, forget_open_stores, index_signature
@@ -118,14 +117,7 @@ def test_ingest_killed_at_16_moments_never_leaves_a_half_written_index(tmp_path)
         _set_version(corpus, version)
         for doc_id, content_hash in _expected(corpus).items():
             versions.setdefault(doc_id, set()).add(content_hash)
-    env = {
-        **os.environ,
-        "MSRA_CORPUS_DIR": str(corpus),
-        "MSRA_INDEX_DIR": str(settings.index_dir),
-        "MSRA_DATA_DIR": str(settings.data_dir),
-        "MSRA_EMBEDDER": "hash",
-        "MSRA_TRANSLATED_EMBEDDER": "",
-    }
+    env = fast_env(settings)
     # One run left to finish says how long a run takes on this machine now; the kills land
     # at random moments within that span (fixed delays miss on a faster or busier machine).
     _set_version(corpus, "B")
@@ -144,7 +136,7 @@ def test_ingest_killed_at_16_moments_never_leaves_a_half_written_index(tmp_path)
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        delay = rng.uniform(0.05, 0.9) * span
+        delay = rng.uniform(0.05, 0.75) * span
         time.sleep(delay)
         run.send_signal(signal.SIGKILL)
         if run.wait() == -signal.SIGKILL:
@@ -195,15 +187,7 @@ def test_an_upload_killed_at_8_moments_is_caught_up_at_the_next_start(tmp_path):
     library.reindex(lambda message: None)
     uploads = tmp_path / "uploads"
     uploads.mkdir()
-    env = {
-        **os.environ,
-        "MSRA_CORPUS_DIR": str(corpus),
-        "MSRA_INDEX_DIR": str(settings.index_dir),
-        "MSRA_DATA_DIR": str(settings.data_dir),
-        "MSRA_EMBEDDER": "hash",
-        "MSRA_TRANSLATED_EMBEDDER": "",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = fast_env(settings, PYTHONPATH=str(ROOT))
     # How long one upload takes here, so the kills land within it (see above).
     first = uploads / "upload-first.txt"
     first.write_text(_text(99, "U"), encoding="utf-8")
