@@ -4,7 +4,6 @@ the way any program would call it."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import socket
 import threading
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import copy_corpus, ingest
+from conftest import copy_corpus, fast_settings, ingest
 
 from assistant.settings import Settings
 
@@ -28,14 +27,10 @@ def _free_port() -> int:
 
 def app_settings(base: Path, **overrides: Any) -> Settings:
     """The app's settings over a copy of the corpus indexed with the hash embedder."""
-    settings = dataclasses.replace(
-        Settings(),
-        corpus_dir=copy_corpus(base / "corpus"),
-        index_dir=base / "index",
-        data_dir=base / "data",
+    settings = fast_settings(
+        copy_corpus(base / "corpus"),
+        base / "index",
         feedback_path=base / "data" / "feedback.sqlite3",
-        embedder="hash",
-        translated_embedder="",
         port=_free_port(),
         **overrides,
     )

@@ -5,13 +5,11 @@ Starlette's test client."""
 
 from __future__ import annotations
 
-import dataclasses
 import stat
 
 import pytest
-from conftest import copy_corpus, ingest
+from conftest import copy_corpus, fast_settings, ingest
 
-from assistant.settings import Settings
 from webui.feedback import FeedbackStore
 
 
@@ -22,14 +20,8 @@ def client(tmp_path_factory):
     import app
 
     base = tmp_path_factory.mktemp("http")
-    settings = dataclasses.replace(
-        Settings(),
-        corpus_dir=copy_corpus(base / "corpus"),
-        index_dir=base / "index",
-        data_dir=base / "data",
-        feedback_path=base / "feedback.sqlite3",
-        embedder="hash",
-        translated_embedder="",
+    settings = fast_settings(
+        copy_corpus(base / "corpus"), base / "index", feedback_path=base / "feedback.sqlite3"
     )
     assert ingest([settings.corpus_dir], settings).failed == []
     services = app.Services(settings)
@@ -107,14 +99,8 @@ def test_a_file_left_in_the_corpus_by_a_killed_upload_is_indexed_at_start(tmp_pa
     import app
 
     corpus = copy_corpus(tmp_path / "corpus")
-    settings = dataclasses.replace(
-        Settings(),
-        corpus_dir=corpus,
-        index_dir=tmp_path / "index",
-        data_dir=tmp_path / "data",
-        feedback_path=tmp_path / "feedback.sqlite3",
-        embedder="hash",
-        translated_embedder="",
+    settings = fast_settings(
+        corpus, tmp_path / "index", feedback_path=tmp_path / "feedback.sqlite3"
     )
     assert ingest([corpus], settings).failed == []
     (corpus / "left-by-upload.txt").write_text(

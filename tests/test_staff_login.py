@@ -8,7 +8,6 @@ event handlers by number (they are hidden from the API docs, not unreachable).""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import socket
 import subprocess
@@ -23,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ROOT, copy_corpus, ingest
+from conftest import ROOT, copy_corpus, fast_settings, ingest
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings
@@ -112,14 +111,10 @@ def _serve(base: Path, **overrides: Any) -> Iterator[tuple[str, Any]]:
 
     import app
 
-    settings = dataclasses.replace(
-        Settings(),
-        corpus_dir=copy_corpus(base / "corpus"),
-        index_dir=base / "index",
-        data_dir=base / "data",
+    settings = fast_settings(
+        copy_corpus(base / "corpus"),
+        base / "index",
         feedback_path=base / "feedback.sqlite3",
-        embedder="hash",
-        translated_embedder="",
         port=_free_port(),
         **overrides,
     )
