@@ -40,7 +40,7 @@ from ingest.corpus import (
 from ingest.layers import Layers
 from ingest.loaders import SUPPORTED
 from ingest.pipeline import IngestReport, Progress, run_ingest_all
-from ingest.reasons import Reason, reason_of
+from ingest.reasons import reason_of
 
 REMOVED_FOLDER = "removed"
 """Folder of the data folder where removed or replaced added files are kept, dated."""
@@ -61,9 +61,9 @@ class FileResult:
     """What happened, as the key of a label the app shows in the reader's language (with
     `values` filled in); `message` is the same sentence in English, which equality compares."""
     values: dict[str, str] = field(default_factory=dict, compare=False)
-    causes: tuple[Reason, ...] = field(default=(), compare=False)
-    """The refusals the label's {reason} or {reasons} stand for (with their own codes), so
-    the app says them in the reader's language too; empty when there are none."""
+    causes: tuple[str, ...] = field(default=(), compare=False)
+    """What the label's {reason} or {reasons} stand for: each a `Reason` (with its own code,
+    so the app says it in the reader's language too) or, for an index error, plain text."""
 
 
 @dataclass(frozen=True)
@@ -440,10 +440,9 @@ class Library:
 
 def _not_added(name: str, reason: str) -> FileResult:
     """A file ingest refused (`reason` a `Reason`, or plain text when the index failed)."""
-    causes = (reason,) if isinstance(reason, Reason) else ()
     said = f"{reason} Nothing was added."
     values = {"reason": str(reason)}
-    return FileResult(name, False, said, reason="lib_not_added", values=values, causes=causes)
+    return FileResult(name, False, said, reason="lib_not_added", values=values, causes=(reason,))
 
 
 def safe_filename(name: str) -> str:

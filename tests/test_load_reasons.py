@@ -111,6 +111,7 @@ def test_numbers_are_written_the_languages_way(tmp_path):
 
 def test_a_reason_without_a_label_is_said_as_it_is():
     assert reason_text(Reason("The disk is full."), "de") == "The disk is full."
+    assert reason_text("The index cannot be written.", "es") == "The index cannot be written."
 
 
 def test_upload_results_and_the_reindex_summary_in_the_readers_language(setup):  # noqa: F811

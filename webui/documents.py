@@ -16,7 +16,6 @@ import gradio as gr
 
 from ingest.library import FileResult, MetadataEdit
 from ingest.pipeline import IngestReport
-from ingest.reasons import Reason
 from webui import render
 from webui.labels import ui_labels
 from webui.page import browser_language, t
@@ -51,9 +50,7 @@ def reindex_summary(report: IngestReport) -> FileResult:
     failures = " ".join(reason for _, reason in report.failed)
     key = "lib_reindexed_with_failures" if report.failed else "lib_reindexed"
     values.update(count=str(len(report.failed)), reasons=failures)
-    causes = tuple(reason for _, reason in report.failed if isinstance(reason, Reason))
-    if len(causes) < len(report.failed):  # an index error: no label, said as it is
-        causes = ()
+    causes = tuple(reason for _, reason in report.failed)
     summary = report.summary()
     return FileResult("", report.usable, summary, reason=key, values=values, causes=causes)
 

@@ -17,11 +17,11 @@ from urllib.parse import quote, urlencode
 
 from assistant.messages import message
 from assistant.models import Answer, Citation, Document, DocumentSummary, Match
+from ingest.reasons import Reason
 from webui.labels import ui_labels
 
 if TYPE_CHECKING:
     from ingest.library import FileResult
-    from ingest.reasons import Reason
 
 URGENT = ("emergency", "crisis")
 Labels = Mapping[str, str]
@@ -128,12 +128,12 @@ def _said(result: FileResult, labels: Labels, language: str) -> str:
     return labels[result.reason].format(**values)
 
 
-def reason_text(reason: Reason, language: str = "en") -> str:
-    """Why a file could not be indexed, in `language` from its label `load_<code>`; the
-    English sentence it carries when it has no label."""
-    template = ui_labels(language).get(f"load_{reason.code}") if reason.code else None
-    if template is None:
+def reason_text(reason: str, language: str = "en") -> str:
+    """Why a file could not be indexed, in `language` from the label `load_<code>` of a
+    `Reason`; any other text (an index error) as it is."""
+    if not isinstance(reason, Reason) or f"load_{reason.code}" not in ui_labels(language):
         return str(reason)
+    template = ui_labels(language)[f"load_{reason.code}"]
     return template.format(**{k: number(v, language) for k, v in reason.values.items()})
 
 
