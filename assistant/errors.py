@@ -3,6 +3,10 @@
 The CLI and the app print `str(error)` for these, never a traceback.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
 
 class AssistantError(Exception):
     """Base of every error meant to be shown to a user as it is."""
@@ -32,7 +36,17 @@ class UnknownDocumentError(AssistantError):
 
 
 class DocumentLoadError(AssistantError):
-    """A file could not be read as a document (corrupt, encrypted, binary, unknown type)."""
+    """A file could not be read as a document (corrupt, encrypted, binary, unknown type).
+
+    Besides the English sentence, it names its reason by a stable `code` ("encrypted_pdf")
+    with the `values` the sentence was made from, so the app can say it in another language."""
+
+    def __init__(
+        self, message: str, code: str = "", values: Mapping[str, str | int | float] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = dict(values or {})
 
 
 class DependencyError(AssistantError):

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import DocumentLoadError
 from assistant.models import Document, DocumentMeta
 from assistant.settings import Settings
 from assistant.store import INDEX_FORMAT
 from ingest.cleaning import CleaningRules, clean_text
 from ingest.loaders import Budget, RawDocument, load_file
+from ingest.reasons import refusal
 
 METADATA_FILE = "documents.json"
 
@@ -71,9 +71,7 @@ def read_entries(folder: Path) -> dict[str, Entry]:
             entries[item["file"]] = Entry(fields=item, rules=rules)
         return entries
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise DocumentLoadError(
-            f"{meta_path}: the metadata file is not valid ({exc}). Fix it; see README 'Adding documents'."
-        ) from exc
+        raise refusal("bad_metadata_file", path=str(meta_path), error=str(exc)) from exc
 
 
 def identify(path: Path, entry: Entry | None) -> tuple[str, str]:
@@ -96,7 +94,7 @@ def build_document(path: Path, entry: Entry | None, budget: Budget | None = None
     title = fields.get("title") or raw.found_meta.get("title") or ""
     text, page_starts = _clean_pages(raw, title, rules)
     if len(text.split()) < 5:
-        raise DocumentLoadError(f"{path.name}: no readable text was found after cleaning.")
+        raise refusal("no_text_after_cleaning", name=path.name)
     doc_id, content_hash = identify(path, entry)
     meta = DocumentMeta(
         doc_id=doc_id,

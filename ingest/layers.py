@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import DocumentLoadError
 from assistant.settings import Settings
 from ingest.cleaning import CleaningRules
 from ingest.corpus import Entry
+from ingest.reasons import refusal
 
 ADDED_FOLDER = "documents"
 CHANGES_FILE = "library.json"
@@ -48,10 +48,7 @@ class Layers:
             layers.hidden = {str(name) for name in data.get("removed", [])}
             layers.edits = {str(k): dict(v) for k, v in data.get("edited", {}).items()}
         except (json.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
-            raise DocumentLoadError(
-                f"{path}: the record of library changes is not valid ({exc}). Fix it, or delete "
-                "it to go back to the shipped library (your added files stay)."
-            ) from exc
+            raise refusal("bad_changes_file", path=str(path), error=str(exc)) from exc
         return layers
 
     @property

@@ -40,6 +40,7 @@ from ingest.corpus import (
 from ingest.layers import Layers
 from ingest.loaders import SUPPORTED
 from ingest.pipeline import IngestReport, Progress, run_ingest_all
+from ingest.reasons import reason_of
 
 REMOVED_FOLDER = "removed"
 """Folder of the data folder where removed or replaced added files are kept, dated."""
@@ -60,6 +61,9 @@ class FileResult:
     """What happened, as the key of a label the app shows in the reader's language (with
     `values` filled in); `message` is the same sentence in English, which equality compares."""
     values: dict[str, str] = field(default_factory=dict, compare=False)
+    causes: tuple[str, ...] = field(default=(), compare=False)
+    """What the label's {reason} or {reasons} stand for: each a `Reason` (with its own code,
+    so the app says it in the reader's language too) or, for an index error, plain text."""
 
 
 @dataclass(frozen=True)
@@ -275,15 +279,7 @@ class Library:
         try:
             document = build_document(staged, entry, budget_of(self.settings))
         except DocumentLoadError as exc:
-            return FileResult(
-                shown,
-                False,
-                f"{exc} Nothing was added.",
-                None,
-                None,
-                "lib_not_added",
-                {"reason": str(exc)},
-            )
+            return _not_added(shown, reason_of(exc))
         batch[name] = self._set_aside(existing, layers, cleared)
         shutil.move(staged, self.added / name)
         if existing is None:
@@ -348,14 +344,7 @@ class Library:
             layers = Layers.of(self.settings)
             layers.hidden.discard(earlier.shipped)
             layers.save()
-        reason = failed[name]
-        return FileResult(
-            result.name,
-            False,
-            f"{reason} Nothing was added.",
-            reason="lib_not_added",
-            values={"reason": reason},
-        )
+        return _not_added(result.name, failed[name])
 
     def _same_content(self, upload: Path, layers: Layers) -> Path | None:
         """A file in the library with exactly the upload's bytes (also one added just before
@@ -447,6 +436,13 @@ class Library:
             entries = folders.setdefault(path.parent, read_entries(path.parent))
             ids[doc_id_of(path, layers.entry(path, entries.get(path.name)))] = path
         return ids
+
+
+def _not_added(name: str, reason: str) -> FileResult:
+    """A file ingest refused (`reason` a `Reason`, or plain text when the index failed)."""
+    said = f"{reason} Nothing was added."
+    values = {"reason": str(reason)}
+    return FileResult(name, False, said, reason="lib_not_added", values=values, causes=(reason,))
 
 
 def safe_filename(name: str) -> str:

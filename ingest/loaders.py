@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import DocumentLoadError
+from ingest.reasons import refusal
 
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf")
 
@@ -36,10 +37,7 @@ class Budget:
 
     def check_length(self, path: Path, length: int) -> None:
         if length > self.max_chars:
-            raise DocumentLoadError(
-                f"{path.name}: the text is {length:,} characters long and one document may "
-                f"have at most {self.max_chars:,}. Split it into smaller files."
-            )
+            raise refusal("too_long", name=path.name, length=length, limit=self.max_chars)
 
 
 @dataclass(frozen=True)
@@ -59,13 +57,13 @@ def load_file(path: Path, budget: Budget | None = None) -> RawDocument:
 def _load(path: Path, budget: Budget) -> RawDocument:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        raise DocumentLoadError(
-            f"{path.name}: unsupported file type '{suffix or '(none)'}'. "
-            f"Save it as one of {', '.join(SUPPORTED)}."
-        )
+        types = ", ".join(SUPPORTED)
+        if not suffix:
+            raise refusal("no_file_type", name=path.name, types=types)
+        raise refusal("unsupported_type", name=path.name, suffix=suffix, types=types)
     data = path.read_bytes()
     if not data.strip():
-        raise DocumentLoadError(f"{path.name}: the file is empty.")
+        raise refusal("empty_file", name=path.name)
     if suffix == ".pdf":
         return _load_pdf(path, data, budget)
     text = _decode(path, data)
@@ -93,22 +91,18 @@ def _decode(path: Path, data: bytes) -> str:
             try:
                 return data.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise DocumentLoadError(
-                    f"{path.name}: the text says it is {encoding.upper()} but is not "
-                    f"(unreadable byte at position {exc.start}). Re-save it with UTF-8 encoding."
+                raise refusal(
+                    "wrong_encoding_mark",
+                    name=path.name,
+                    encoding=encoding.upper(),
+                    position=str(exc.start),
                 ) from exc
     if b"\x00" in data[:8192]:
-        raise DocumentLoadError(
-            f"{path.name}: this looks like a binary file, not text. "
-            "Export it as .txt, .md, .html or .pdf first."
-        )
+        raise refusal("binary_file", name=path.name)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DocumentLoadError(
-            f"{path.name}: the text is not UTF-8 (unreadable byte at position {exc.start}). "
-            "Re-save the file with UTF-8 encoding."
-        ) from exc
+        raise refusal("not_utf8", name=path.name, position=str(exc.start)) from exc
 
 
 def _load_pdf(path: Path, data: bytes, budget: Budget) -> RawDocument:
@@ -122,9 +116,7 @@ def _load_pdf(path: Path, data: bytes, budget: Budget) -> RawDocument:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentLoadError(
-                f"{path.name}: the PDF is password-protected. Save an unprotected copy and add that."
-            )
+            raise refusal("encrypted_pdf", name=path.name)
         # No single page stream may unpack to more than the whole file's budget allows.
         with apply_configuration(zlib_maximum_output_length=budget.max_unpacked_bytes // 10):
             _check_unpacked_size(path, reader, budget)
@@ -135,21 +127,15 @@ def _load_pdf(path: Path, data: bytes, budget: Budget) -> RawDocument:
     except LimitReachedError as exc:
         raise _unpacks_too_much(path, budget) from exc
     except PdfTooSlow as exc:
-        raise DocumentLoadError(
-            f"{path.name}: reading the PDF took more than {budget.max_seconds:g} s and stopped "
-            f"after {exc.pages} pages. Export a fresh copy of the PDF, or split it."
+        raise refusal(
+            "pdf_too_slow", name=path.name, seconds=float(budget.max_seconds), pages=str(exc.pages)
         ) from exc
     except Exception as exc:  # pypdf and pdfminer raise many kinds of error on a damaged file
-        raise DocumentLoadError(
-            f"{path.name}: the PDF is damaged or not a PDF ({exc or type(exc).__name__}). "
-            "Open it in a PDF viewer and save it again, or export a fresh copy."
-        ) from exc
+        error = str(exc) or type(exc).__name__
+        raise refusal("damaged_pdf", name=path.name, error=error) from exc
     budget.check_length(path, sum(len(p) for p in read.pages))
     if not any(page.strip() for page in read.pages):
-        raise DocumentLoadError(
-            f"{path.name}: the PDF has no text layer (probably scanned images). "
-            "Run it through OCR first, then add the result."
-        )
+        raise refusal("no_text_layer", name=path.name)
     title = str(info.get("/Title") or "").strip()
     if looks_like_file_name(title):
         title = read.first_heading
@@ -169,11 +155,8 @@ def _check_unpacked_size(path: Path, reader: Any, budget: Budget) -> None:
 
 
 def _unpacks_too_much(path: Path, budget: Budget) -> DocumentLoadError:
-    return DocumentLoadError(
-        f"{path.name}: the PDF's pages unpack to more than {budget.max_unpacked_bytes // 1_000_000}"
-        " MB (a damaged file, or one made to exhaust memory). Nothing of it was read. Export a "
-        "fresh copy of the PDF."
-    )
+    limit = str(budget.max_unpacked_bytes // 1_000_000)
+    return refusal("pdf_unpacks_too_much", name=path.name, limit=limit)
 
 
 _BLOCK_TAGS = frozenset(

@@ -37,6 +37,7 @@ from ingest.corpus import (
     read_entries,
 )
 from ingest.layers import Layers
+from ingest.reasons import Reason, reason_of, refusal
 
 Progress = Callable[[str], None]
 
@@ -48,7 +49,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
-    """(file name, reason) of files that could not be indexed."""
+    """(file name, reason) of files that could not be indexed; each reason is a `Reason`
+    (ingest/reasons.py) when ingest refused the file, plain text for an index error."""
     chunks_embedded: int = 0
     documents_in_index: int = 0
     seconds: float = 0.0
@@ -202,9 +204,10 @@ def _run_lanes(
                 continue
             document = build_document(path, entry, budget_of(lanes[0].settings))
         except (DocumentLoadError, OSError) as exc:
+            reason = _reason(path, exc)
             for lane in lanes:
-                lane.report.failed.append((path.name, _reason(path, exc)))
-            progress(f"{label} skipped {_reason(path, exc)}")
+                lane.report.failed.append((path.name, reason))
+            progress(f"{label} skipped {reason}")
             continue
         chunked: dict[int, list[Chunk]] = {}
         for lane in behind:
@@ -274,10 +277,8 @@ def _entry_for(path: Path, cache: dict[Path, dict[str, Entry]]) -> Entry | None:
 
 def _claim(claimed: dict[str, Path], doc_id: str, path: Path) -> None:
     if doc_id in claimed:
-        raise DocumentLoadError(
-            f"{path.name}: its document id '{doc_id}' is already used by {claimed[doc_id].name}. "
-            "Rename one of the files, or give it its own doc_id in documents.json."
-        )
+        other = claimed[doc_id].name
+        raise refusal("id_used_in_run", name=path.name, doc_id=doc_id, other=other)
     claimed[doc_id] = path
 
 
@@ -290,10 +291,7 @@ def _refuse_outside_link(path: Path, roots: list[Path], refused: set[str]) -> No
             folder = root.resolve()
             if folder not in path.resolve().parents:
                 refused.add(str(path))
-                raise DocumentLoadError(
-                    f"{path.name}: it is a link to a file outside {root}/. Links out of the "
-                    "folder are not followed; copy the file into the folder if it belongs there."
-                )
+                raise refusal("link_outside", name=path.name, folder=str(root))
 
 
 def _refuse_taken_id(doc_id: str, path: Path, old: Document | None, layers: Layers) -> None:
@@ -303,18 +301,14 @@ def _refuse_taken_id(doc_id: str, path: Path, old: Document | None, layers: Laye
         return
     holder = Path(old.source_path)
     if holder.resolve() != path.resolve() and holder.exists() and not layers.hides(holder):
-        raise DocumentLoadError(
-            f"{path}: its document id '{doc_id}' is already used by {holder}. Rename the file, "
-            "or give it its own doc_id in a documents.json beside it."
-        )
+        raise refusal("id_used_in_index", path=str(path), doc_id=doc_id, other=str(holder))
 
 
-def _reason(path: Path, exc: Exception) -> str:
-    return (
-        str(exc)
-        if isinstance(exc, DocumentLoadError)
-        else f"{path.name}: could not be read ({exc})."
-    )
+def _reason(path: Path, exc: Exception) -> Reason:
+    """Why the file was skipped, in English, with its code for the app to translate."""
+    if isinstance(exc, DocumentLoadError):
+        return reason_of(exc)
+    return reason_of(refusal("unreadable", name=path.name, error=str(exc)))
 
 
 def _write_waiting(lane: _Lane, progress: Progress) -> None:

@@ -61,6 +61,39 @@ def test_huge_question_is_refused_before_it_is_read(client):
     )
 
 
+@pytest.mark.parametrize(
+    ("accept_language", "said"),
+    [
+        (
+            "es-ES,es;q=0.9",
+            "La solicitud ocupa 5.000.020 bytes y el máximo es de 2.000.000 bytes. "
+            "Haga una sola pregunta, más corta, cada vez.",
+        ),
+        (
+            "de-CH,de;q=0.9,en;q=0.8",
+            "Die Anfrage ist 5.000.020 Byte groß, erlaubt sind höchstens 2.000.000 Byte. "
+            "Stellen Sie jeweils nur eine, kürzere Frage.",
+        ),
+        (
+            "fr",
+            "La requête fait 5\u202f000\u202f020 octets, alors que la limite est de "
+            "2\u202f000\u202f000 octets. Posez une seule question, plus courte, à la fois.",
+        ),
+        ("it-IT,nl;q=0.9", "The request is 5,000,020 bytes; the limit is 2,000,000."),
+    ],
+)
+def test_huge_question_is_refused_in_the_browsers_language(client, accept_language, said):
+    body = b'{"data": ["' + b"insurance " * 500_000 + b'", null]}'  # 5 MB
+    refused = client.post(
+        "/gradio_api/call/ask",
+        content=body,
+        headers={"content-type": "application/json", "accept-language": accept_language},
+    )
+    assert refused.status_code == 413
+    assert refused.json()["error"].startswith(said)
+    assert refused.headers["content-language"] == accept_language[:2].replace("it", "en")
+
+
 def test_huge_question_without_a_length_is_refused_too(client):
     def chunks():
         for _ in range(50):

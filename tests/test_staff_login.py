@@ -42,8 +42,10 @@ def _free_port() -> int:
 class Visitor:
     """One browser page: a session of its own, calling the app's events over HTTP."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, language: str = "") -> None:
         self.url = url
+        self.headers = {"accept-language": language} if language else {}
+        """What the browser says about its languages (the Documents tab speaks the first)."""
         self.session = uuid.uuid4().hex[:11]
         config = httpx.get(url + "config", timeout=30).json()
         self._ids = {
@@ -65,7 +67,9 @@ class Visitor:
             "trigger_id": trigger,
             "event_data": None,
         }
-        joined = httpx.post(self.url + "gradio_api/queue/join", json=body, timeout=30)
+        joined = httpx.post(
+            self.url + "gradio_api/queue/join", json=body, headers=self.headers, timeout=30
+        )
         assert joined.status_code == 200, joined.text
         with httpx.stream(
             "GET",

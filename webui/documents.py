@@ -50,7 +50,9 @@ def reindex_summary(report: IngestReport) -> FileResult:
     failures = " ".join(reason for _, reason in report.failed)
     key = "lib_reindexed_with_failures" if report.failed else "lib_reindexed"
     values.update(count=str(len(report.failed)), reasons=failures)
-    return FileResult("", report.usable, report.summary(), reason=key, values=values)
+    causes = tuple(reason for _, reason in report.failed)
+    summary = report.summary()
+    return FileResult("", report.usable, summary, reason=key, values=values, causes=causes)
 
 
 def documents_tab(services: Services, tab: gr.Tab) -> None:

@@ -32,8 +32,12 @@ def translations(settings: Any) -> gr.I18n:
 def browser_language(request: Any) -> str:
     """The first of the browser's preferred languages that the app speaks, else English
     (`request`: Gradio's or the web server's, or None)."""
-    header = request.headers.get("accept-language", "") if request else ""
-    for part in header.split(","):
+    return preferred_language(request.headers.get("accept-language", "") if request else "")
+
+
+def preferred_language(accept_language: str) -> str:
+    """The first language of an Accept-Language header that the app speaks, else English."""
+    for part in accept_language.split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
             return code

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 
 from assistant.messages import message
 from assistant.models import Answer, Citation, Document, DocumentSummary, Match
+from ingest.reasons import Reason
 from webui.labels import ui_labels
 
 if TYPE_CHECKING:
@@ -110,17 +111,43 @@ def file_results(
     items = "".join(
         f'<li class="{"ok" if r.ok else "failed"}">'
         f"<strong>{html.escape(labels['done' if r.ok else failed])}:</strong> "
-        f"{html.escape(_said(r, labels))}</li>"
+        f"{html.escape(_said(r, labels, language))}</li>"
         for r in results
     )
     extra = f"<p>{html.escape(note)}</p>" if note else ""
     return f'<ul class="results" role="status">{items}</ul>{extra}'
 
 
-def _said(result: FileResult, labels: Labels) -> str:
-    if result.reason in labels:
-        return labels[result.reason].format(**result.values)
-    return result.message
+def _said(result: FileResult, labels: Labels, language: str) -> str:
+    if result.reason not in labels:
+        return result.message
+    values = dict(result.values)
+    if result.causes:
+        said = " ".join(reason_text(cause, language) for cause in result.causes)
+        values.update(reason=said, reasons=said)
+    return labels[result.reason].format(**values)
+
+
+def reason_text(reason: str, language: str = "en") -> str:
+    """Why a file could not be indexed, in `language` from the label `load_<code>` of a
+    `Reason`; any other text (an index error) as it is."""
+    if not isinstance(reason, Reason) or f"load_{reason.code}" not in ui_labels(language):
+        return str(reason)
+    template = ui_labels(language)[f"load_{reason.code}"]
+    return template.format(**{k: number(v, language) for k, v in reason.values.items()})
+
+
+_THOUSANDS = {"en": ",", "es": ".", "de": ".", "pt": ".", "fr": "\u202f"}
+
+
+def number(value: str | int | float, language: str) -> str:
+    """A value of a reason as the language writes it: 1,000,000 / 1.000.000 / 1 000 000,
+    0.5 / 0,5. Text stays as it is."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", _THOUSANDS.get(language, ","))
+    return f"{value:g}" if language == "en" else f"{value:g}".replace(".", ",")
 
 
 def urgent_banner(answer: Answer) -> str:

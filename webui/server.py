@@ -26,7 +26,8 @@ from ingest.library import Library
 from webui import render
 from webui.auth import StaffLogin
 from webui.feedback import FeedbackStore
-from webui.page import browser_language, translations
+from webui.labels import ui_labels
+from webui.page import browser_language, preferred_language, translations
 
 WEBUI = Path(__file__).parent
 
@@ -160,7 +161,7 @@ class HttpGuard:
         if not scope["path"].endswith("/upload"):
             body, size = await _read_capped(scope, receive)
             if size > MAX_REQUEST_BYTES:
-                await _too_large(size, send_with_headers)
+                await _too_large(size, _language(scope), send_with_headers)
                 return
             if body is not None:
                 receive = _replay(body, receive)
@@ -197,13 +198,22 @@ def _replay(body: bytes, receive: Any) -> Any:
     return replay
 
 
-async def _too_large(size: int, send: Any) -> None:
-    reason = (
-        f"The request is {size:,} bytes; the limit is {MAX_REQUEST_BYTES:,}. "
-        "Ask one shorter question at a time."
+def _language(scope: Any) -> str:
+    """The language the page is shown in: the browser's, from the request's headers."""
+    header = dict(scope.get("headers", [])).get(b"accept-language", b"")
+    return preferred_language(header.decode("latin-1"))
+
+
+async def _too_large(size: int, language: str, send: Any) -> None:
+    reason = ui_labels(language)["request_too_large"].format(
+        size=render.number(size, language), limit=render.number(MAX_REQUEST_BYTES, language)
     )
-    body = json.dumps({"error": reason}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    body = json.dumps({"error": reason}, ensure_ascii=False).encode()
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-language", language.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
