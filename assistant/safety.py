@@ -139,6 +139,8 @@ _CRISIS = _any(
     r"\b(saving|stockpiling|hoarding|collecting) (up )?(my |all my )?(pills|tablets|meds)\b",
 )
 
+# A sign and its suddenness are read within one sentence: "numbness in my legs. Right now
+# I feel normal again" tells of the past, not of an emergency.
 _EMERGENCY = _any(
     r"\bchest (pain|pressure|tightness)\b",
     r"\bpain in my chest\b",
@@ -148,10 +150,10 @@ _EMERGENCY = _any(
     r"\b(sudden(ly)?|very|really|so|severely|extremely|badly) short of breath\b",
     r"\bshort(ness)? of breath\b.{0,40}\b(sudden(ly)?|at rest|lying down|worse|chest|lips|blue|right now)\b",
     r"\b(choking|stopped breathing|not breathing)\b",
-    r"\bsudden(ly)?\b.{0,40}\b(vision|see|sight|blind|numb|numbness|weak|weakness|paraly|"
+    r"\bsudden(ly)?\b[^.!?\n]{0,40}\b(vision|see|sight|blind|numb|numbness|weak|weakness|paraly|"
     r"speak|speech|slurr|talk|confus|headache|dizz|droop|walk|move)",
     r"\b(vision|sight|numb(ness)?|weak(ness)?|speech|slurred|droop(ing)?|headache|paraly\w*)\b"
-    r".{0,40}\b(sudden(ly)?|all of a sudden|out of nowhere|came on fast|just now|right now)\b",
+    r"[^.!?\n]{0,40}\b(sudden(ly)?|all of a sudden|out of nowhere|came on fast|just now|right now)\b",
     r"\b(lost|losing|lose) (the )?(vision|sight|my sight|my vision)\b",
     r"\b(can'?t|cannot) see (out of|anything|at all)\b|\b(can'?t|cannot) see\W*$",
     r"\bgone blind\b|\bwent blind\b",

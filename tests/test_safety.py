@@ -604,3 +604,24 @@ def test_cross_validation_routes_each_dev_case_once_by_a_bank_without_it(monkeyp
         routed = {r["question"] for r in rows[fold * 4 : fold * 4 + 4]}
         assert not routed & bank
         assert "held" not in bank
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I was diagnosed after a bout of numbness in my legs. Right now I feel pretty much "
+        "normal again. Is there any point in seeing a physio now?",
+        "The weakness in my arm went away last spring. Suddenly everyone wants me to do OT. Why?",
+    ],
+)
+def test_a_sign_and_a_later_sentences_now_are_not_an_emergency(question):
+    """A symptom told of in one sentence and "right now"/"suddenly" in another is a story."""
+    assert route(question) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["numbness in my face right now", "My vision went blurry suddenly an hour ago"],
+)
+def test_a_sign_with_its_suddenness_in_one_sentence_is_an_emergency(question):
+    assert route(question) == "emergency"
