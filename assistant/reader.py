@@ -60,7 +60,7 @@ class ScoredUnit:
     """The signals behind `score`, for the JSON output and for tuning."""
 
 
-ENGLISH_WEIGHTS = {"sentence": 0.5, "heading": 0.15, "coverage": 0.35, "passage": 0.1}
+ENGLISH_WEIGHTS = {"sentence": 0.5, "heading": 0.1, "coverage": 0.35, "passage": 0.2}
 """How much each signal counts, chosen on the dev and legacy cases (never the held-out ones)."""
 
 
