@@ -20,7 +20,10 @@ version matches the document record, so half-written versions are invisible.
 The `chunks` collection records how the index was built (`signature`); a store opened
 with another signature refuses to serve and says what to run. Each ingest records a new
 `version` there too: a process serving the index checks it (one cheap request) and reloads
-when another process has changed the index. No Chroma object leaves this module.
+when another process has changed the index. An embedded index is not written where it is
+served: ingest writes a copy of the folder and swaps it in, and the copy's `generation` file
+names the build, so a process still holding the replaced folder's files sees the name change
+and reopens (`version`, `_folder_client`). No Chroma object leaves this module.
 """
 
 from __future__ import annotations
@@ -146,9 +149,33 @@ def forget_open_stores() -> None:
     SharedSystemClient.clear_system_cache()
 
 
-def open_store(settings: Settings, create: bool = False, reset: bool = False) -> ChromaStore:
+GENERATION_FILE = "generation"
+"""The file in an index folder that names its build (a new name each time ingest swaps a
+folder in); none in a folder built before there were generations."""
+
+
+def generation(index_dir: Path) -> str:
+    """The name of the build now in the folder ("" for none)."""
+    try:
+        return (index_dir / GENERATION_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def stamp_generation(folder: Path) -> None:
+    """Name a new build of the index folder, and of the indexes in its subfolders (the
+    multilingual one in `translated/` is swapped in with it)."""
+    name = uuid.uuid4().hex
+    for each in [folder, *(found.parent for found in folder.glob("*/chroma.sqlite3"))]:
+        (each / GENERATION_FILE).write_text(name, encoding="utf-8")
+
+
+def open_store(
+    settings: Settings, create: bool = False, reset: bool = False, shown_as: Path | None = None
+) -> ChromaStore:
     """The index these settings name: on the Chroma server of `chroma_url` when one is set
-    (collections named with `collection_prefix`), else in the folder `index_dir`."""
+    (collections named with `collection_prefix`), else in the folder `index_dir` (called
+    `shown_as` in messages: ingest works on a copy of the index it names)."""
     signature = index_signature(settings)
     if settings.chroma_url:
         return ChromaStore(
@@ -159,7 +186,7 @@ def open_store(settings: Settings, create: bool = False, reset: bool = False) ->
             url=settings.chroma_url,
             prefix=settings.collection_prefix,
         )
-    return ChromaStore(settings.index_dir, signature, create, reset)
+    return ChromaStore(settings.index_dir, signature, create, reset, shown_as=shown_as)
 
 
 _META_FIELDS = ("title", "publisher", "author", "updated", "language", "url", "source_note")
@@ -177,18 +204,24 @@ class ChromaStore:
         reset: bool = False,
         url: str = "",
         prefix: str = "",
+        shown_as: Path | None = None,
     ) -> None:
         self.index_dir = index_dir
+        self.shown_dir = shown_as or index_dir
         self.url = url
         self.prefix = prefix if url else ""
-        self.where = f"the Chroma server at {url}" if url else f"the index in {index_dir}/"
+        self.where = f"the Chroma server at {url}" if url else f"the index in {self.shown_dir}/"
         self.signature = {k: str(v) for k, v in signature.items()}
         if not url and not create and not (index_dir / "chroma.sqlite3").exists():
             raise IndexMissingError(
                 f"No index found in {index_dir}/. Run `python -m ingest` (or `make ingest`) first."
             )
         with self.guarded():
-            self._client = _server_client(url) if url else _folder_client(index_dir)
+            self._generation = ""
+            if url:
+                self._client = _server_client(url)
+            else:
+                self._generation, self._client = _folder_client(index_dir)
             if reset:
                 for name in self._names():
                     self._client.delete_collection(self._name(name))
@@ -211,7 +244,7 @@ class ChromaStore:
         except (ChromaError, sqlite3.Error, OSError) as exc:
             if self.url:
                 raise server_problem(self.url, exc) from exc
-            raise index_problem(self.index_dir, exc) from exc
+            raise index_problem(self.shown_dir, exc) from exc
         except Exception as exc:
             # Over HTTP a lost connection is an httpx error, a refused one a ValueError.
             if self.url:
@@ -272,7 +305,12 @@ class ChromaStore:
 
     @_guard
     def version(self) -> str:
-        """The version the last ingest recorded (one small read of the collection's record)."""
+        """The version the last ingest recorded (one small read of the collection's record).
+        Once another build of the folder was swapped in, this store reads files that are no
+        longer the index: it says so with a version never seen before, every time, so whoever
+        compares versions opens the index again."""
+        if not self.url and generation(self.index_dir) != self._generation:
+            return f"replaced {uuid.uuid4().hex}"
         metadata = self._client.get_collection(self._name("chunks")).metadata or {}
         return str(metadata.get("version", ""))
 
@@ -476,14 +514,33 @@ _STALE_PER_CALL = 200
 """Documents whose stale chunks one delete looks for (each adds a few SQL variables)."""
 
 
-def _folder_client(index_dir: Path) -> Any:
+_OPENED: dict[str, str] = {}
+"""Index folder -> the generation it had when this process's Chroma opened it."""
+
+
+def _folder_client(index_dir: Path) -> tuple[str, Any]:
+    """(the folder's generation, a Chroma client reading that build of it). Chroma keeps one
+    instance per folder name in a process; one opened on a build that was swapped out since
+    would go on reading the old files, so it is dropped and the folder opened anew."""
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-    )
+    key = str(index_dir)
+    for _ in range(3):
+        seen = generation(index_dir)
+        if _OPENED.get(key, seen) != seen:
+            # Clients made on the old build keep their own reference to it.
+            SharedSystemClient._identifier_to_system.pop(key, None)
+            SharedSystemClient._identifier_to_refcount.pop(key, None)
+        _OPENED[key] = seen
+        client = chromadb.PersistentClient(
+            path=key, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+        )
+        if generation(index_dir) == seen:  # no swap while it opened
+            break
+    return seen, client
 
 
 def _server_client(url: str) -> Any:
