@@ -21,7 +21,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -348,6 +348,10 @@ def _run_lanes(
         lane.indexed = lane.store.documents()
     files = find_files(paths)
     layers = Layers.of(lanes[0].settings)
+    copies = _copies(
+        [path for path in files if not layers.hides(path)],
+        {document.source_path for document in lanes[0].indexed.values()},
+    )
     claimed: dict[str, Path] = {}
     entries: dict[Path, dict[str, Entry]] = {}
     refused: set[str] = set()
@@ -358,6 +362,7 @@ def _run_lanes(
             continue
         try:
             _refuse_outside_link(path, paths, refused)
+            _refuse_copy(path, copies, refused)
             entry = layers.entry(path, _entry_for(path, entries))
             doc_id, content_hash = identify(path, entry)
             _claim(claimed, doc_id, path)
@@ -484,6 +489,40 @@ def _refuse_outside_link(path: Path, roots: list[Path], refused: set[str]) -> No
                     f"{path.name}: it is a link to a file outside {root}/. Links out of the "
                     "folder are not followed; copy the file into the folder if it belongs there."
                 )
+
+
+def _copies(files: list[Path], indexed: set[str]) -> dict[Path, Path]:
+    """Each file with the very bytes of another one (the same document saved under two
+    names) -> the one of them that is indexed: the one the index already has, else the
+    first found. Only files of equal size are read."""
+    sizes: dict[int, list[Path]] = {}
+    for path in files:
+        with suppress(OSError):
+            if size := path.stat().st_size:  # empty files are refused as such
+                sizes.setdefault(size, []).append(path)
+    copies: dict[Path, Path] = {}
+    for same_size in (group for group in sizes.values() if len(group) > 1):
+        digests: dict[str, list[Path]] = {}
+        for path in same_size:
+            with suppress(OSError), path.open("rb") as file:
+                digests.setdefault(hashlib.file_digest(file, "sha256").hexdigest(), []).append(path)
+        for same in digests.values():
+            kept = next((path for path in same if str(path) in indexed), same[0])
+            copies.update((path, kept) for path in same if path != kept)
+    return copies
+
+
+def _refuse_copy(path: Path, copies: dict[Path, Path], refused: set[str]) -> None:
+    """A copy of another file is not indexed a second time (nor kept if it was)."""
+    kept = copies.get(path)
+    if kept is None:
+        return
+    refused.add(str(path))
+    named = kept.name if kept.parent == path.parent else str(kept)
+    raise DocumentLoadError(
+        f"{path.name}: the same file as {named} (the same bytes), which is indexed; this "
+        "copy is not indexed a second time. Delete one of the two files."
+    )
 
 
 def _refuse_taken_id(doc_id: str, path: Path, old: Document | None, layers: Layers) -> None:
