@@ -32,6 +32,8 @@ import errno
 import functools
 import itertools
 import json
+import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -146,7 +148,9 @@ def forget_open_stores() -> None:
     folder was swapped for another: the next store opened reads the folder as it now is."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    SharedSystemClient.clear_system_cache()
+    with _OPENING:
+        SharedSystemClient.clear_system_cache()
+        _OPENED.clear()
 
 
 GENERATION_FILE = "generation"
@@ -516,6 +520,8 @@ _STALE_PER_CALL = 200
 
 _OPENED: dict[str, str] = {}
 """Index folder -> the generation it had when this process's Chroma opened it."""
+_OPENING = threading.Lock()
+"""Chroma's cache of open folders is changed by one thread at a time."""
 
 
 def _folder_client(index_dir: Path) -> tuple[str, Any]:
@@ -523,24 +529,44 @@ def _folder_client(index_dir: Path) -> tuple[str, Any]:
     instance per folder name in a process; one opened on a build that was swapped out since
     would go on reading the old files, so it is dropped and the folder opened anew."""
     import chromadb
-    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
     index_dir.mkdir(parents=True, exist_ok=True)
     key = str(index_dir)
-    for _ in range(3):
-        seen = generation(index_dir)
-        if _OPENED.get(key, seen) != seen:
-            # Clients made on the old build keep their own reference to it.
-            SharedSystemClient._identifier_to_system.pop(key, None)
-            SharedSystemClient._identifier_to_refcount.pop(key, None)
-        _OPENED[key] = seen
-        client = chromadb.PersistentClient(
-            path=key, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-        )
-        if generation(index_dir) == seen:  # no swap while it opened
-            break
+    with _OPENING:
+        for _ in range(3):
+            seen = generation(index_dir)
+            if _OPENED.get(key, seen) != seen:
+                _drop(key)  # clients made on the old build keep their own reference to it
+            _OPENED[key] = seen
+            client = chromadb.PersistentClient(
+                path=key, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            )
+            if generation(index_dir) == seen:  # no swap while it opened
+                break
     return seen, client
+
+
+def close_folder(folder: Path) -> None:
+    """Close what this process has open of the indexes in `folder` (a copy ingest wrote, before
+    it is swapped in or thrown away): its files are released and a later folder of that
+    name is opened anew. Stores opened there cannot be used afterwards."""
+    prefix = str(folder)
+    with _OPENING:
+        for key in list(_OPENED):
+            if key == prefix or key.startswith(prefix + os.sep):
+                system = _drop(key)
+                if system is not None:
+                    system.stop()
+
+
+def _drop(key: str) -> Any:
+    """Take the folder `key` out of Chroma's cache of open folders; its instance, if any."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    _OPENED.pop(key, None)
+    SharedSystemClient._identifier_to_refcount.pop(key, None)
+    return SharedSystemClient._identifier_to_system.pop(key, None)
 
 
 def _server_client(url: str) -> Any:

@@ -32,7 +32,7 @@ from assistant.settings import Settings
 from assistant.store import (
     IndexedDocument,
     Store,
-    forget_open_stores,
+    close_folder,
     open_store,
     stamp_generation,
 )
@@ -228,19 +228,19 @@ not part of the index, so not copied."""
 def _copy_beside(index_dir: Path) -> Path:
     """A copy of the index folder to write in (an empty folder when there is no index yet)."""
     building = _beside(index_dir, _BUILDING)
-    forget_open_stores()  # nothing of this process may still hold an earlier folder of that name
+    close_folder(building)  # nothing of this process may still hold an earlier folder of that name
     if index_dir.exists():
         shutil.copytree(index_dir, building, ignore=shutil.ignore_patterns(STAGING))
     return building
 
 
 def _discard(building: Path) -> None:
-    forget_open_stores()
+    close_folder(building)
     shutil.rmtree(building, ignore_errors=True)
 
 
 def _put_in_place(building: Path, index_dir: Path) -> None:
-    forget_open_stores()
+    close_folder(building)
     stamp_generation(building)
     _swap_in(building, index_dir)
 
@@ -258,7 +258,6 @@ def _swap_in(fresh: Path, index_dir: Path) -> None:
             os.rename(index_dir, old)
         os.rename(fresh, index_dir)
         shutil.rmtree(old, ignore_errors=True)
-    forget_open_stores()
 
 
 _RENAME_EXCHANGE = 2
