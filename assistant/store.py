@@ -123,7 +123,8 @@ def _guard(method: _Method) -> _Method:
 
 def index_problem(index_dir: Path, exc: BaseException) -> IndexDamagedError:
     reason = str(exc).strip() or type(exc).__name__
-    if "disk is full" in reason or getattr(exc, "errno", None) == errno.ENOSPC:
+    full = "disk is full" in reason or "No space left on device" in reason
+    if full or getattr(exc, "errno", None) == errno.ENOSPC:
         return IndexDamagedError(
             f"The disk that holds {index_dir}/ is full ({reason}). Free some space, then run "
             "`python -m ingest` again; documents indexed before stay as they were."

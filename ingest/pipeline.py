@@ -33,6 +33,7 @@ from assistant.store import (
     IndexedDocument,
     Store,
     close_folder,
+    index_problem,
     open_store,
     stamp_generation,
 )
@@ -230,7 +231,11 @@ def _copy_beside(index_dir: Path) -> Path:
     building = _beside(index_dir, _BUILDING)
     close_folder(building)  # nothing of this process may still hold an earlier folder of that name
     if index_dir.exists():
-        shutil.copytree(index_dir, building, ignore=shutil.ignore_patterns(STAGING))
+        try:
+            shutil.copytree(index_dir, building, ignore=shutil.ignore_patterns(STAGING))
+        except OSError as exc:  # a full disk, most likely: the copy needs the index's size
+            _discard(building)
+            raise index_problem(index_dir, exc) from exc
     return building
 
 
@@ -241,8 +246,11 @@ def _discard(building: Path) -> None:
 
 def _put_in_place(building: Path, index_dir: Path) -> None:
     close_folder(building)
-    stamp_generation(building)
-    _swap_in(building, index_dir)
+    try:
+        stamp_generation(building)
+        _swap_in(building, index_dir)
+    except OSError as exc:
+        raise index_problem(index_dir, exc) from exc
 
 
 def _swap_in(fresh: Path, index_dir: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 from conftest import ROOT, copy_corpus, fast_env, fast_settings, ingest
 
 from assistant.build import build_assistant, build_embedder
+from assistant.errors import IndexDamagedError
 from assistant.store import forget_open_stores, generation, open_store
 from ingest.library import Library
 
@@ -157,3 +159,24 @@ def test_the_apps_own_upload_is_answered_from_the_new_index(indexed, tmp_path):
     answer = assistant.ask(NEW_QUESTION)
     assert [c.doc_id for c in answer.citations][:1] == ["aquatic-exercise"]
     assert _beside(tmp_path) == ["index"]
+
+
+def test_no_room_for_the_copy_says_the_disk_is_full_and_changes_nothing(
+    indexed, tmp_path, monkeypatch
+):
+    corpus, settings = indexed
+    before = _build(settings)
+    (corpus / "aquatic-exercise.txt").write_text(NEW_TEXT, encoding="utf-8")
+
+    def full(source, target, **kwargs):
+        (target / "partial").mkdir(parents=True)
+        raise shutil.Error([(str(source), str(target), "[Errno 28] No space left on device")])
+
+    monkeypatch.setattr(shutil, "copytree", full)
+    with pytest.raises(IndexDamagedError) as info:
+        ingest([corpus], settings)
+    assert str(info.value).startswith(f"The disk that holds {settings.index_dir}/ is full")
+    assert _build(settings) == before
+    assert _beside(tmp_path) == ["index"]
+    monkeypatch.undo()
+    assert ingest([corpus], settings).added == ["aquatic-exercise"]
