@@ -180,3 +180,24 @@ def test_no_room_for_the_copy_says_the_disk_is_full_and_changes_nothing(
     assert _beside(tmp_path) == ["index"]
     monkeypatch.undo()
     assert ingest([corpus], settings).added == ["aquatic-exercise"]
+
+
+def test_where_folders_cannot_be_exchanged_two_renames_do_and_a_cut_between_is_undone(
+    indexed, tmp_path, monkeypatch
+):
+    """Without an atomic exchange (not Linux, or a file system without it) the new folder goes
+    in with two renames; a run killed between them left the index as index.old, and the next
+    run puts it back before anything else."""
+    corpus, settings = indexed
+    monkeypatch.setattr("ingest.pipeline._exchange", lambda first, second: False)
+    (corpus / "aquatic-exercise.txt").write_text(NEW_TEXT, encoding="utf-8")
+    assert ingest([corpus], settings).added == ["aquatic-exercise"]
+    assert _beside(tmp_path) == ["index"]
+    before = _build(settings)
+    settings.index_dir.rename(tmp_path / "index.old")  # killed between the two renames
+    (tmp_path / "index.new").mkdir()
+    forget_open_stores()
+    report = ingest([corpus], settings)
+    assert (len(report.unchanged), report.added) == (6, [])
+    assert _build(settings) == before
+    assert _beside(tmp_path) == ["index"]
