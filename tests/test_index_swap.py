@@ -20,7 +20,7 @@ from conftest import ROOT, copy_corpus, fast_env, fast_settings, ingest
 
 from assistant.build import build_assistant, build_embedder
 from assistant.errors import IndexDamagedError
-from assistant.store import forget_open_stores, generation, open_store
+from assistant.store import ChromaStore, forget_open_stores, generation, index_signature, open_store
 from ingest.library import Library
 
 NEW_TEXT = (
@@ -201,3 +201,27 @@ def test_where_folders_cannot_be_exchanged_two_renames_do_and_a_cut_between_is_u
     assert (len(report.unchanged), report.added) == (6, [])
     assert _build(settings) == before
     assert _beside(tmp_path) == ["index"]
+
+
+def test_a_run_that_fails_halfway_leaves_the_index_as_it_was(indexed, tmp_path, monkeypatch):
+    corpus, settings = indexed
+    before = _build(settings)
+    (corpus / "aquatic-exercise.txt").write_text(NEW_TEXT, encoding="utf-8")
+    add = ChromaStore._add
+
+    def failing(self, collection, *args, **kwargs):
+        if collection is self._documents:  # chunks and sentences written, records not
+            raise OSError("stopped halfway")
+        return add(self, collection, *args, **kwargs)
+
+    monkeypatch.setattr(ChromaStore, "_add", failing)
+    with pytest.raises(IndexDamagedError) as info:
+        ingest([corpus], settings)
+    assert str(info.value).startswith(f"The index in {settings.index_dir}/ cannot be read")
+    monkeypatch.undo()
+    assert _build(settings) == before
+    assert _beside(tmp_path) == ["index"]
+    store = ChromaStore(settings.index_dir, index_signature(settings), create=False)
+    chunks = store._chunks.get(where={"doc_id": "aquatic-exercise"})
+    assert chunks["ids"] == []  # nothing of the failed run in the index
+    assert ingest([corpus], settings).added == ["aquatic-exercise"]
