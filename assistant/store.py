@@ -20,7 +20,10 @@ version matches the document record, so half-written versions are invisible.
 The `chunks` collection records how the index was built (`signature`); a store opened
 with another signature refuses to serve and says what to run. Each ingest records a new
 `version` there too: a process serving the index checks it (one cheap request) and reloads
-when another process has changed the index. No Chroma object leaves this module.
+when another process has changed the index. An embedded index is not written where it is
+served: ingest writes a copy of the folder and swaps it in, and the copy's `generation` file
+names the build, so a process still holding the replaced folder's files sees the name change
+and reopens (`version`, `_folder_client`). No Chroma object leaves this module.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import errno
 import functools
 import itertools
 import json
+import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -118,7 +123,8 @@ def _guard(method: _Method) -> _Method:
 
 def index_problem(index_dir: Path, exc: BaseException) -> IndexDamagedError:
     reason = str(exc).strip() or type(exc).__name__
-    if "disk is full" in reason or getattr(exc, "errno", None) == errno.ENOSPC:
+    full = "disk is full" in reason or "No space left on device" in reason
+    if full or getattr(exc, "errno", None) == errno.ENOSPC:
         return IndexDamagedError(
             f"The disk that holds {index_dir}/ is full ({reason}). Free some space, then run "
             "`python -m ingest` again; documents indexed before stay as they were."
@@ -143,12 +149,38 @@ def forget_open_stores() -> None:
     folder was swapped for another: the next store opened reads the folder as it now is."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    SharedSystemClient.clear_system_cache()
+    with _OPENING:
+        SharedSystemClient.clear_system_cache()
+        _OPENED.clear()
 
 
-def open_store(settings: Settings, create: bool = False, reset: bool = False) -> ChromaStore:
+GENERATION_FILE = "generation"
+"""The file in an index folder that names its build (a new name each time ingest swaps a
+folder in); none in a folder built before there were generations."""
+
+
+def generation(index_dir: Path) -> str:
+    """The name of the build now in the folder ("" for none)."""
+    try:
+        return (index_dir / GENERATION_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def stamp_generation(folder: Path) -> None:
+    """Name a new build of the index folder, and of the indexes in its subfolders (the
+    multilingual one in `translated/` is swapped in with it)."""
+    name = uuid.uuid4().hex
+    for each in [folder, *(found.parent for found in folder.glob("*/chroma.sqlite3"))]:
+        (each / GENERATION_FILE).write_text(name, encoding="utf-8")
+
+
+def open_store(
+    settings: Settings, create: bool = False, reset: bool = False, shown_as: Path | None = None
+) -> ChromaStore:
     """The index these settings name: on the Chroma server of `chroma_url` when one is set
-    (collections named with `collection_prefix`), else in the folder `index_dir`."""
+    (collections named with `collection_prefix`), else in the folder `index_dir` (called
+    `shown_as` in messages: ingest works on a copy of the index it names)."""
     signature = index_signature(settings)
     if settings.chroma_url:
         return ChromaStore(
@@ -159,7 +191,7 @@ def open_store(settings: Settings, create: bool = False, reset: bool = False) ->
             url=settings.chroma_url,
             prefix=settings.collection_prefix,
         )
-    return ChromaStore(settings.index_dir, signature, create, reset)
+    return ChromaStore(settings.index_dir, signature, create, reset, shown_as=shown_as)
 
 
 _META_FIELDS = ("title", "publisher", "author", "updated", "language", "url", "source_note")
@@ -177,18 +209,24 @@ class ChromaStore:
         reset: bool = False,
         url: str = "",
         prefix: str = "",
+        shown_as: Path | None = None,
     ) -> None:
         self.index_dir = index_dir
+        self.shown_dir = shown_as or index_dir
         self.url = url
         self.prefix = prefix if url else ""
-        self.where = f"the Chroma server at {url}" if url else f"the index in {index_dir}/"
+        self.where = f"the Chroma server at {url}" if url else f"the index in {self.shown_dir}/"
         self.signature = {k: str(v) for k, v in signature.items()}
         if not url and not create and not (index_dir / "chroma.sqlite3").exists():
             raise IndexMissingError(
                 f"No index found in {index_dir}/. Run `python -m ingest` (or `make ingest`) first."
             )
         with self.guarded():
-            self._client = _server_client(url) if url else _folder_client(index_dir)
+            self._generation = ""
+            if url:
+                self._client = _server_client(url)
+            else:
+                self._generation, self._client = _folder_client(index_dir)
             if reset:
                 for name in self._names():
                     self._client.delete_collection(self._name(name))
@@ -211,7 +249,7 @@ class ChromaStore:
         except (ChromaError, sqlite3.Error, OSError) as exc:
             if self.url:
                 raise server_problem(self.url, exc) from exc
-            raise index_problem(self.index_dir, exc) from exc
+            raise index_problem(self.shown_dir, exc) from exc
         except Exception as exc:
             # Over HTTP a lost connection is an httpx error, a refused one a ValueError.
             if self.url:
@@ -272,7 +310,12 @@ class ChromaStore:
 
     @_guard
     def version(self) -> str:
-        """The version the last ingest recorded (one small read of the collection's record)."""
+        """The version the last ingest recorded (one small read of the collection's record).
+        Once another build of the folder was swapped in, this store reads files that are no
+        longer the index: it says so with a version never seen before, every time, so whoever
+        compares versions opens the index again."""
+        if not self.url and generation(self.index_dir) != self._generation:
+            return f"replaced {uuid.uuid4().hex}"
         metadata = self._client.get_collection(self._name("chunks")).metadata or {}
         return str(metadata.get("version", ""))
 
@@ -476,14 +519,55 @@ _STALE_PER_CALL = 200
 """Documents whose stale chunks one delete looks for (each adds a few SQL variables)."""
 
 
-def _folder_client(index_dir: Path) -> Any:
+_OPENED: dict[str, str] = {}
+"""Index folder -> the generation it had when this process's Chroma opened it."""
+_OPENING = threading.Lock()
+"""Chroma's cache of open folders is changed by one thread at a time."""
+
+
+def _folder_client(index_dir: Path) -> tuple[str, Any]:
+    """(the folder's generation, a Chroma client reading that build of it). Chroma keeps one
+    instance per folder name in a process; one opened on a build that was swapped out since
+    would go on reading the old files, so it is dropped and the folder opened anew."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-    )
+    key = str(index_dir)
+    with _OPENING:
+        for _ in range(3):
+            seen = generation(index_dir)
+            if _OPENED.get(key, seen) != seen:
+                _drop(key)  # clients made on the old build keep their own reference to it
+            _OPENED[key] = seen
+            client = chromadb.PersistentClient(
+                path=key, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            )
+            if generation(index_dir) == seen:  # no swap while it opened
+                break
+    return seen, client
+
+
+def close_folder(folder: Path) -> None:
+    """Close what this process has open of the indexes in `folder` (a copy ingest wrote, before
+    it is swapped in or thrown away): its files are released and a later folder of that
+    name is opened anew. Stores opened there cannot be used afterwards."""
+    prefix = str(folder)
+    with _OPENING:
+        for key in list(_OPENED):
+            if key == prefix or key.startswith(prefix + os.sep):
+                system = _drop(key)
+                if system is not None:
+                    system.stop()
+
+
+def _drop(key: str) -> Any:
+    """Take the folder `key` out of Chroma's cache of open folders; its instance, if any."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    _OPENED.pop(key, None)
+    SharedSystemClient._identifier_to_refcount.pop(key, None)
+    return SharedSystemClient._identifier_to_system.pop(key, None)
 
 
 def _server_client(url: str) -> Any:

@@ -26,7 +26,6 @@ from typing import Any
 from assistant.embedding import Embedder
 from assistant.errors import AssistantError, DocumentLoadError
 from assistant.settings import Settings
-from assistant.store import open_store
 from ingest.cleaning import CleaningRules
 from ingest.corpus import (
     METADATA_FILE,
@@ -39,7 +38,7 @@ from ingest.corpus import (
 )
 from ingest.layers import Layers
 from ingest.loaders import SUPPORTED
-from ingest.pipeline import IngestReport, Progress, run_ingest_all
+from ingest.pipeline import STAGING, IngestReport, Progress, remove_from_index, run_ingest_all
 from ingest.reasons import reason_of
 
 REMOVED_FOLDER = "removed"
@@ -114,7 +113,7 @@ class Library:
             # Beside the index, or with a Chroma server (no index here) in the data folder.
             staging = (
                 self.settings.data_dir if self.settings.chroma_url else self.settings.index_dir
-            ) / ".staging"
+            ) / STAGING
             staging.mkdir(parents=True, exist_ok=True)
             # Names taken by this batch -> what each one replaced, to put back on failure.
             batch: dict[str, _Replaced | None] = {}
@@ -179,10 +178,7 @@ class Library:
         path = Path(source_path)
         with self._lock:
             if not self._in_library(path) or not path.exists():
-                for settings in (self.settings, self.settings.translated()):
-                    if settings is not None:
-                        store = open_store(settings, create=True)
-                        store.remove_document(doc_id)
+                remove_from_index(self.settings, doc_id)
                 said = f"Removed {doc_id} from the index."
                 values = {"doc_id": doc_id}
                 return FileResult(doc_id, True, said, doc_id, None, "lib_removed", values)

@@ -6,27 +6,37 @@ second. A file that cannot be read is reported and skipped; its previously index
 if any, stays in the index.
 
 Each file is parsed and chunked once for both indexes (main and multilingual); chunks and
-sentences of several documents are embedded and written to Chroma together, in the order that
-keeps the previous index usable if the run is killed (see assistant/store.py).
+sentences of several documents are embedded and written to Chroma together. The embedded index
+is written in a copy of its folder that is swapped in when the run is done (run_ingest_all),
+so a run killed at any moment leaves the previous index as it was; one run at a time writes.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import hashlib
 import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.embedding import Embedder
-from assistant.errors import DocumentLoadError, IndexMismatchError
+from assistant.errors import DocumentLoadError, IndexMismatchError, IndexMissingError
 from assistant.models import Chunk, Document
 from assistant.settings import Settings
-from assistant.store import IndexedDocument, Store, forget_open_stores, open_store
+from assistant.store import (
+    IndexedDocument,
+    Store,
+    close_folder,
+    index_problem,
+    open_store,
+    stamp_generation,
+)
 from ingest.chunking import chunk_document
 from ingest.corpus import (
     Entry,
@@ -87,61 +97,19 @@ def run_ingest_all(
     """Index the files into the main index and, when one is configured, into the multilingual
     index for questions not in English (same files, another model): one report for each.
 
-    With `reset`, both are built from nothing in a folder beside the index and swapped in at
-    the end, so a run that is killed on the way leaves the previous index whole (and a
-    damaged index can always be replaced this way). A Chroma server's collections cannot be
-    swapped like a folder: there a reset empties them first."""
-    if settings.chroma_url:
-        return _ingest_each(paths, settings, make_embedder, progress, reset)
-    recover_index(settings.index_dir)
-    if not reset:
-        return _ingest_each(paths, settings, make_embedder, progress)
-    fresh = settings.index_dir.with_name(f"{settings.index_dir.name}{_BUILDING}")
-    shutil.rmtree(fresh, ignore_errors=True)
-    built = dataclasses.replace(settings, index_dir=fresh)
-    reports = _ingest_each(paths, built, make_embedder, progress)
-    _swap_in(fresh, settings.index_dir)
-    return reports
-
-
-def _ingest_each(
-    paths: list[Path],
-    settings: Settings,
-    make_embedder: Callable[[Settings], Embedder],
-    progress: Progress,
-    reset: bool = False,
-) -> list[IngestReport]:
+    The embedded index (a folder) is never written where it is served: a run that has work
+    to do copies the folder beside it (with `reset`, starts an empty one there), writes the
+    copy and swaps it in at the end, so a run killed at any moment leaves the previous index
+    whole. A run with nothing to do reads the index and copies nothing. A Chroma server's
+    collections cannot be swapped like a folder: there writes go in place (in the order that
+    keeps the previous version readable, see assistant/store.py), and a reset empties them
+    first."""
     lanes = [_Lane(settings, lambda: make_embedder(settings))]
     second = settings.translated()
     if second is not None:
         progress(f"Also the multilingual index ({second.embedder}) for other languages.")
         lanes.append(_Lane(second, lambda: make_embedder(second), " (multilingual index)"))
-    return _run_lanes(paths, lanes, reset, progress)
-
-
-_BUILDING = ".new"
-_REPLACED = ".old"
-
-
-def _swap_in(fresh: Path, index_dir: Path) -> None:
-    """Put the folder `fresh` in the place of `index_dir`: two renames, and the previous
-    index deleted only once the new one is in place."""
-    old = index_dir.with_name(f"{index_dir.name}{_REPLACED}")
-    shutil.rmtree(old, ignore_errors=True)
-    if index_dir.exists():
-        os.rename(index_dir, old)
-    os.rename(fresh, index_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    forget_open_stores()
-
-
-def recover_index(index_dir: Path) -> None:
-    """Finish what a run killed in the middle of `_swap_in` left: the previous index back in
-    its place if the new one never got there, else the previous one deleted."""
-    old = index_dir.with_name(f"{index_dir.name}{_REPLACED}")
-    if old.exists() and not index_dir.exists():
-        os.rename(old, index_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    return _run_safely(paths, lanes, reset, progress)
 
 
 def run_ingest(
@@ -151,7 +119,205 @@ def run_ingest(
     reset: bool = False,
     progress: Progress = _stderr,
 ) -> IngestReport:
-    return _run_lanes(paths, [_Lane(settings, make_embedder)], reset, progress)[0]
+    """The main index alone, the same way (see run_ingest_all)."""
+    return _run_safely(paths, [_Lane(settings, make_embedder)], reset, progress)[0]
+
+
+def remove_from_index(settings: Settings, doc_id: str) -> None:
+    """Take one document out of both indexes, whatever its file (one outside the library,
+    or gone), the same way as a run: in a copy swapped in."""
+    every = [each for each in (settings, settings.translated()) if each is not None]
+    if settings.chroma_url:
+        for each in every:
+            open_store(each, create=True).remove_document(doc_id)
+        return
+    with _exclusive(settings.index_dir, _stderr):
+        recover_index(settings.index_dir)
+        if not any(_live_holds(each, doc_id) for each in every):
+            return
+        building = _copy_beside(settings.index_dir)
+        try:
+            for each in every:
+                moved = _moved(each, settings.index_dir, building)
+                open_store(moved, create=True, shown_as=each.index_dir).remove_document(doc_id)
+        except BaseException:
+            _discard(building)
+            raise
+        _put_in_place(building, settings.index_dir)
+
+
+def _live_holds(settings: Settings, doc_id: str) -> bool:
+    try:
+        return doc_id in open_store(settings).documents()
+    except (IndexMissingError, IndexMismatchError):
+        return False
+
+
+class _Behind(Exception):
+    """A look at the index found work to do (raised before anything is written)."""
+
+
+def _run_safely(
+    paths: list[Path], lanes: list[_Lane], reset: bool, progress: Progress
+) -> list[IngestReport]:
+    """The lanes run in place on a Chroma server; on the embedded index, in a copy of its
+    folder when a first look (nothing written, nothing embedded) finds work to do."""
+    index_dir = lanes[0].settings.index_dir
+    if lanes[0].settings.chroma_url:
+        return _run_lanes(paths, lanes, reset, progress)
+    with _exclusive(index_dir, progress):
+        recover_index(index_dir)
+        if not reset:
+            said: list[str] = []
+            try:
+                reports = _run_lanes(paths, lanes, False, said.append, look_only=True)
+            except _Behind:
+                pass
+            else:
+                for message in said:
+                    progress(message)
+                return reports
+        return _run_in_copy(paths, lanes, reset, progress)
+
+
+def _run_in_copy(
+    paths: list[Path], lanes: list[_Lane], reset: bool, progress: Progress
+) -> list[IngestReport]:
+    """The run on a copy of the index folder (an empty folder with `reset`), swapped in if
+    it changed something."""
+    index_dir = lanes[0].settings.index_dir
+    building = _beside(index_dir, _BUILDING) if reset else _copy_beside(index_dir)
+    copies = [
+        _Lane(
+            _moved(lane.settings, index_dir, building),
+            lane.make_embedder,
+            lane.where,
+            shown_as=lane.settings.index_dir,
+        )
+        for lane in lanes
+    ]
+    try:
+        reports = _run_lanes(paths, copies, reset, progress)
+    except BaseException:
+        _discard(building)
+        raise
+    if reset or any(r.added or r.updated or r.removed for r in reports):
+        _put_in_place(building, index_dir)
+    else:  # only files that could not be read: the index stays as it is
+        _discard(building)
+    return reports
+
+
+_BUILDING = ".new"
+_REPLACED = ".old"
+
+
+def _beside(index_dir: Path, suffix: str) -> Path:
+    return index_dir.with_name(f"{index_dir.name}{suffix}")
+
+
+def _moved(settings: Settings, index_dir: Path, building: Path) -> Settings:
+    """The settings of an index in `index_dir` (or a subfolder) for its copy in `building`."""
+    return dataclasses.replace(
+        settings, index_dir=building / settings.index_dir.relative_to(index_dir)
+    )
+
+
+STAGING = ".staging"
+"""Folder in the index folder where the app's uploads wait to be checked (ingest/library.py);
+not part of the index, so not copied."""
+
+
+def _copy_beside(index_dir: Path) -> Path:
+    """A copy of the index folder to write in (an empty folder when there is no index yet)."""
+    building = _beside(index_dir, _BUILDING)
+    close_folder(building)  # nothing of this process may still hold an earlier folder of that name
+    if index_dir.exists():
+        try:
+            shutil.copytree(index_dir, building, ignore=shutil.ignore_patterns(STAGING))
+        except OSError as exc:  # a full disk, most likely: the copy needs the index's size
+            _discard(building)
+            raise index_problem(index_dir, exc) from exc
+    return building
+
+
+def _discard(building: Path) -> None:
+    close_folder(building)
+    shutil.rmtree(building, ignore_errors=True)
+
+
+def _put_in_place(building: Path, index_dir: Path) -> None:
+    close_folder(building)
+    try:
+        stamp_generation(building)
+        _swap_in(building, index_dir)
+    except OSError as exc:
+        raise index_problem(index_dir, exc) from exc
+
+
+def _swap_in(fresh: Path, index_dir: Path) -> None:
+    """Put the folder `fresh` in the place of `index_dir`: one atomic exchange of the two
+    names where the system offers it (Linux), else two renames; the previous index is
+    deleted only once the new one is in place."""
+    if index_dir.exists() and _exchange(fresh, index_dir):
+        shutil.rmtree(fresh, ignore_errors=True)  # now the previous index
+    else:
+        old = _beside(index_dir, _REPLACED)
+        shutil.rmtree(old, ignore_errors=True)
+        if index_dir.exists():
+            os.rename(index_dir, old)
+        os.rename(fresh, index_dir)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders' names in one step (renameat2 with RENAME_EXCHANGE): whoever looks
+    sees one or the other in each place, never none. False where the system or the file
+    system cannot do it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    here = -100  # AT_FDCWD: paths relative to the working folder
+    return renameat2(here, os.fsencode(first), here, os.fsencode(second), _RENAME_EXCHANGE) == 0
+
+
+def recover_index(index_dir: Path) -> None:
+    """Clean what a killed run left beside the index: a folder it was building (or the
+    previous index it had just exchanged for the new one), and, if it died between the two
+    renames of `_swap_in`, the previous index put back in its place."""
+    shutil.rmtree(_beside(index_dir, _BUILDING), ignore_errors=True)
+    old = _beside(index_dir, _REPLACED)
+    if old.exists() and not index_dir.exists():
+        os.rename(old, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _exclusive(index_dir: Path, progress: Progress) -> Iterator[None]:
+    """One run at a time on an index folder (an upload in the app and a `python -m ingest`,
+    say): the second waits for the first. The lock is on the folder that holds the index,
+    with flock, which the system releases when a process ends, also when it is killed."""
+    import fcntl
+
+    holder = index_dir.absolute().parent
+    holder.mkdir(parents=True, exist_ok=True)
+    handle = os.open(holder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(f"Another run is writing {index_dir}/; waiting for it to finish.")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
 
 
 @dataclass
@@ -167,6 +333,8 @@ class _Lane:
     records_waiting: int = 0
     store: Store | None = None
     embedder: Embedder | None = None
+    shown_as: Path | None = None
+    """The index this lane's copy (settings.index_dir) will replace, for messages."""
 
 
 WRITE_BATCH = 4_000
@@ -175,15 +343,24 @@ and written together: Chroma takes one large batch several times faster than man
 
 
 def _run_lanes(
-    paths: list[Path], lanes: list[_Lane], reset: bool, progress: Progress
+    paths: list[Path],
+    lanes: list[_Lane],
+    reset: bool,
+    progress: Progress,
+    look_only: bool = False,
 ) -> list[IngestReport]:
-    """Each file is read, cleaned and chunked once, for every index that lacks its version."""
+    """Each file is read, cleaned and chunked once, for every index that lacks its version.
+    With `look_only`, the first thing to write raises _Behind instead."""
     started = time.perf_counter()
     for lane in lanes:
-        lane.store = _open_store(lane.settings, reset, progress)
+        lane.store = _open_live(lane.settings) if look_only else _open_store(lane, reset, progress)
         lane.indexed = lane.store.documents()
     files = find_files(paths)
     layers = Layers.of(lanes[0].settings)
+    copies = _copies(
+        [path for path in files if not layers.hides(path)],
+        {document.source_path for document in lanes[0].indexed.values()},
+    )
     claimed: dict[str, Path] = {}
     entries: dict[Path, dict[str, Entry]] = {}
     refused: set[str] = set()
@@ -194,6 +371,7 @@ def _run_lanes(
             continue
         try:
             _refuse_outside_link(path, paths, refused)
+            _refuse_copy(path, copies, refused)
             entry = layers.entry(path, _entry_for(path, entries))
             doc_id, content_hash = identify(path, entry)
             _claim(claimed, doc_id, path)
@@ -202,6 +380,8 @@ def _run_lanes(
             behind = [lane for lane in lanes if not _holds(lane, doc_id, content_hash)]
             if not behind:
                 continue
+            if look_only:
+                raise _Behind
             document = build_document(path, entry, budget_of(lanes[0].settings))
         except (DocumentLoadError, OSError) as exc:
             reason = _reason(path, exc)
@@ -220,7 +400,7 @@ def _run_lanes(
                 _write_waiting(lane, progress)
     for lane in lanes:
         _write_waiting(lane, progress)
-        _finish(lane, paths, refused - _sources_of(claimed, lane), progress, started)
+        _finish(lane, paths, refused - _sources_of(claimed, lane), progress, started, look_only)
     return [lane.report for lane in lanes]
 
 
@@ -241,32 +421,54 @@ def _holds(lane: _Lane, doc_id: str, content_hash: str) -> bool:
 
 
 def _finish(
-    lane: _Lane, paths: list[Path], refused: set[str], progress: Progress, started: float
+    lane: _Lane,
+    paths: list[Path],
+    refused: set[str],
+    progress: Progress,
+    started: float,
+    look_only: bool = False,
 ) -> None:
     assert lane.store is not None
-    lane.report.removed = _remove_missing(lane.store, lane.indexed, paths, refused, progress)
-    current = lane.store.documents()
-    lane.store.record_corpus_hash(_corpus_hash(current))
+    gone = _missing(lane.indexed, paths, refused)
+    if look_only and gone:
+        raise _Behind
+    for doc_id, why in gone:
+        lane.store.remove_document(doc_id)
+        progress(f"removed {doc_id} ({lane.indexed[doc_id].source_path} {why})")
+    lane.report.removed = [doc_id for doc_id, _ in gone]
+    current = lane.indexed if look_only else lane.store.documents()
+    if not look_only:
+        lane.store.record_corpus_hash(_corpus_hash(current))
     lane.report.documents_in_index = len(current)
     lane.report.seconds = time.perf_counter() - started
 
 
-def _open_store(settings: Settings, reset: bool, progress: Progress) -> Store:
+def _open_live(settings: Settings) -> Store:
+    """The index as it is served, to read: _Behind when it is missing or was built with
+    other settings (then it is to be built)."""
+    try:
+        return open_store(settings)
+    except (IndexMissingError, IndexMismatchError) as exc:
+        raise _Behind from exc
+
+
+def _open_store(lane: _Lane, reset: bool, progress: Progress) -> Store:
     """The store to write; one built with other settings (another embedder, other chunking)
     cannot be updated in place, so it is rebuilt from scratch, saying so."""
+    settings = lane.settings
     try:
-        return open_store(settings, create=True, reset=reset)
+        return open_store(settings, create=True, reset=reset, shown_as=lane.shown_as)
     except IndexMismatchError as exc:
         where = (
             f"The index on the Chroma server at {settings.chroma_url}"
             if settings.chroma_url
-            else f"The index in {settings.index_dir}/"
+            else f"The index in {lane.shown_as or settings.index_dir}/"
         )
         progress(
             f"{where} was built with other settings ({exc.differences}); "
             "rebuilding it from scratch."
         )
-        return open_store(settings, create=True, reset=True)
+        return open_store(settings, create=True, reset=True, shown_as=lane.shown_as)
 
 
 def _entry_for(path: Path, cache: dict[Path, dict[str, Entry]]) -> Entry | None:
@@ -292,6 +494,37 @@ def _refuse_outside_link(path: Path, roots: list[Path], refused: set[str]) -> No
             if folder not in path.resolve().parents:
                 refused.add(str(path))
                 raise refusal("link_outside", name=path.name, folder=str(root))
+
+
+def _copies(files: list[Path], indexed: set[str]) -> dict[Path, Path]:
+    """Each file with the very bytes of another one (the same document saved under two
+    names) -> the one of them that is indexed: the one the index already has, else the
+    first found. Only files of equal size are read."""
+    sizes: dict[int, list[Path]] = {}
+    for path in files:
+        with suppress(OSError):
+            if size := path.stat().st_size:  # empty files are refused as such
+                sizes.setdefault(size, []).append(path)
+    copies: dict[Path, Path] = {}
+    for same_size in (group for group in sizes.values() if len(group) > 1):
+        digests: dict[str, list[Path]] = {}
+        for path in same_size:
+            with suppress(OSError), path.open("rb") as file:
+                digests.setdefault(hashlib.file_digest(file, "sha256").hexdigest(), []).append(path)
+        for same in digests.values():
+            kept = next((path for path in same if str(path) in indexed), same[0])
+            copies.update((path, kept) for path in same if path != kept)
+    return copies
+
+
+def _refuse_copy(path: Path, copies: dict[Path, Path], refused: set[str]) -> None:
+    """A copy of another file is not indexed a second time (nor kept if it was)."""
+    kept = copies.get(path)
+    if kept is None:
+        return
+    refused.add(str(path))
+    named = kept.name if kept.parent == path.parent else str(kept)
+    raise refusal("copy_of_file", name=path.name, kept=named)
 
 
 def _refuse_taken_id(doc_id: str, path: Path, old: Document | None, layers: Layers) -> None:
@@ -346,26 +579,20 @@ def _write_waiting(lane: _Lane, progress: Progress) -> None:
     lane.records_waiting = 0
 
 
-def _remove_missing(
-    store: Store,
-    indexed: dict[str, Document],
-    paths: list[Path],
-    refused: set[str],
-    progress: Progress,
-) -> list[str]:
-    """Drop documents whose file was under a given path and no longer exists, or is now
-    refused as a link out of the folder."""
+def _missing(
+    indexed: dict[str, Document], paths: list[Path], refused: set[str]
+) -> list[tuple[str, str]]:
+    """(doc_id, why) of the documents to drop: their file was under a given path and no
+    longer exists, or is now refused (a link out of the folder, a duplicate)."""
     roots = [p.resolve() for p in paths]
-    removed = []
+    gone = []
     for doc_id, document in indexed.items():
         source = Path(document.source_path).resolve()
         inside = any(source == root or root in source.parents for root in roots)
         if document.source_path in refused or (inside and not source.exists()):
-            store.remove_document(doc_id)
-            removed.append(doc_id)
             why = "was refused" if document.source_path in refused else "no longer exists"
-            progress(f"removed {doc_id} ({document.source_path} {why})")
-    return removed
+            gone.append((doc_id, why))
+    return gone
 
 
 def _corpus_hash(documents: dict[str, Document]) -> str:

@@ -17,6 +17,8 @@ from assistant.errors import DocumentLoadError
 Value = str | int | float
 
 REASONS: dict[str, str] = {
+    "copy_of_file": "{name}: the same file as {kept} (the same bytes), which is indexed; this "
+    "copy is not indexed a second time. Delete one of the two files.",
     "unsupported_type": "{name}: unsupported file type '{suffix}'. Save it as one of {types}.",
     "no_file_type": "{name}: unsupported file type '(none)'. Save it as one of {types}.",
     "empty_file": "{name}: the file is empty.",

@@ -97,3 +97,51 @@ def test_ingest_rebuilds_an_index_built_with_other_settings(indexed):
     assert "rebuilding it from scratch" in said[0]
     assert "chunk_max_chars" in said[0]
     assert build_assistant(other).ask("What is IADL?").status == "answered"
+
+
+def _copy_reason(copy: str, kept: str) -> str:
+    return (
+        f"{copy}: the same file as {kept} (the same bytes), which is indexed; this copy is not "
+        "indexed a second time. Delete one of the two files."
+    )
+
+
+def test_two_identical_files_are_indexed_once_and_the_copy_is_reported(tmp_path):
+    corpus = copy_corpus(tmp_path / "corpus")
+    (corpus / "ot-copy.txt").write_bytes((corpus / OT_FILE).read_bytes())
+    report = ingest([corpus], fast_settings(corpus, tmp_path / "index"))
+    assert report.failed == [("ot-copy.txt", _copy_reason("ot-copy.txt", OT_FILE))]
+    assert OT_ID in report.added
+    assert report.documents_in_index == 5
+
+
+def test_a_copy_of_an_indexed_file_is_reported_whatever_its_name(indexed):
+    """The one the index already has stays, also when the copy comes first by name; a link
+    to an indexed file is a copy too. Once the original is gone, the copy is the document."""
+    corpus, settings = indexed
+    (corpus / "a-copy.txt").write_bytes((corpus / OT_FILE).read_bytes())
+    (corpus / "z-link.txt").symlink_to(corpus / OT_FILE)
+    report = ingest([corpus], settings)
+    assert report.failed == [
+        ("a-copy.txt", _copy_reason("a-copy.txt", OT_FILE)),
+        ("z-link.txt", _copy_reason("z-link.txt", OT_FILE)),
+    ]
+    assert (report.added, report.removed, len(report.unchanged)) == ([], [], 5)
+    (corpus / "z-link.txt").unlink()
+    (corpus / OT_FILE).unlink()
+    report = ingest([corpus], settings)
+    assert (report.failed, report.added, report.removed) == ([], ["a-copy"], [OT_ID])
+
+
+def test_a_copy_indexed_before_leaves_the_index(indexed):
+    """Both files indexed (one was changed since): once they are the same bytes again, the
+    second is a copy and leaves the index."""
+    corpus, settings = indexed
+    path = corpus / "ot-copy.txt"
+    path.write_bytes((corpus / OT_FILE).read_bytes() + b"\nOne more line to tell them apart.\n")
+    assert ingest([corpus], settings).added == ["ot-copy"]
+    path.write_bytes((corpus / OT_FILE).read_bytes())
+    report = ingest([corpus], settings)
+    assert report.failed == [("ot-copy.txt", _copy_reason("ot-copy.txt", OT_FILE))]
+    assert report.removed == ["ot-copy"]
+    assert "ot-copy" not in build_assistant(settings).documents

@@ -80,7 +80,11 @@ def test_a_link_out_of_the_corpus_is_refused_by_name(indexed, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("The password of this machine is swordfish, and nobody may read it.\n")
     (corpus / "passwd.txt").symlink_to(secret)
-    (corpus / "inside-link.txt").symlink_to(corpus / NMSS_FILE)
+    # A link to a file within the corpus that is not indexed itself (a link to an indexed
+    # one is a copy of it, see test_ingest.py).
+    (corpus / ".kept").mkdir()
+    (corpus / ".kept" / "notes.txt").write_text(OTHER_TEXT, encoding="utf-8")
+    (corpus / "inside-link.txt").symlink_to(corpus / ".kept" / "notes.txt")
     report = ingest([corpus], settings)
     assert report.failed == [
         (

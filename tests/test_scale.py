@@ -15,9 +15,12 @@ from assistant.embedding import HashEmbedder
 from assistant.errors import IndexDamagedError
 from assistant.messages import message
 from assistant.models import Chunk, Document, DocumentMeta
-from assistant.store import ChromaStore, forget_open_stores, index_signature
+from assistant.settings import Settings
+from assistant.store import ChromaStore, IndexedDocument, forget_open_stores, index_signature
 from evals.metrics import flesch_kincaid_grade
 from ingest import pipeline
+from ingest.chunking import chunk_document
+from ingest.corpus import build_document, read_entries
 from ingest.pipeline import run_ingest_all
 
 SQLITE_VARIABLES = 32_766
@@ -141,7 +144,7 @@ def test_both_indexes_get_each_file_parsed_once_and_written_in_one_batch(tmp_pat
         return chunk(document, *args)
 
     def writing(self, written, replacing):
-        writes[self.index_dir.name] += 1
+        writes[self.shown_dir.name] += 1  # the index the run's copy replaces
         return write(self, written, replacing)
 
     monkeypatch.setattr(pipeline, "build_document", building)
@@ -206,6 +209,21 @@ def test_the_assistant_refuses_naming_its_documents(fast_assistant):
     assert answer.answer == message("abstain", "en", topics="; ".join(titles))
 
 
+def _written(path) -> IndexedDocument:
+    """A file as ingest writes it, embedded with the hash embedder."""
+    document = build_document(path, read_entries(path.parent).get(path.name))
+    chunks = chunk_document(document, Settings().chunk_max_chars)
+    spans = sorted({span for chunk in chunks for span in chunk.sentences})
+    embed = HashEmbedder().embed_passages
+    return IndexedDocument(
+        document,
+        chunks,
+        embed([c.embedding_text() for c in chunks]),
+        spans,
+        embed([document.text[s:e] for s, e in spans]),
+    )
+
+
 def _fail_at(monkeypatch, step: str) -> None:
     """Make the write stop at `step` ("documents": before records switch version; "stale":
     before old chunks are deleted), as a killed run would."""
@@ -236,8 +254,11 @@ def test_a_batch_cut_short_leaves_one_whole_version_of_each_document(
     path.write_text(path.read_text(encoding="utf-8").replace(OLD, NEW), encoding="utf-8")
     (corpus / "new.txt").write_text("Walking aids such as canes help people keep moving.\n")
     _fail_at(monkeypatch, step)
+    # Written in place, as a run against a Chroma server writes (an embedded run writes a
+    # copy that is thrown away if it fails, see test_index_swap.py).
+    store = ChromaStore(settings.index_dir, index_signature(settings), create=False)
     with pytest.raises(IndexDamagedError):
-        ingest([corpus], settings)
+        store.write_documents([_written(path), _written(corpus / "new.txt")], {OT_ID})
     monkeypatch.undo()
     assert len(_stored_versions(settings, OT_ID)) == 2  # new chunks written, old ones kept
     assistant = build_assistant(settings)
