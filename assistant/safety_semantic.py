@@ -46,6 +46,11 @@ class Thresholds:
     """The grey band needs the route's examples at least this much nearer than the ordinary ones."""
     advice_margin: float = -0.01
     """Advice may sit a little nearer ordinary questions about medicines than its own examples."""
+    sentence_margin: float = 0.02
+    """A sentence read alone needs its route's examples at least this much nearer. Of the 79
+    long posts of the answer cases (dev and legacy), 71 got the support note beside the answer
+    when the bank had no ordinary statements ("I'm retired, I don't need a job." read alone as
+    a crisis), 25 with them at margin 0, 13 at 0.02; cross-validated dev recall is the same."""
 
 
 def read_bank(path: Path = BANK) -> tuple[list[str], list[str]]:
@@ -132,8 +137,8 @@ class SemanticLayer:
         t = self.thresholds
         # Advice also needs a medicine named in the first person (in the whole message: one
         # sentence of it may not name it), and may sit a little nearer the ordinary questions
-        # about medicines in general than its own examples. Sentences get the same thresholds:
-        # a stricter bar for them changed nothing on dev (cross-validated).
+        # about medicines in general than its own examples. A sentence alone needs a wider
+        # margin for the grey band (Thresholds.sentence_margin).
         routes = [r for r in ("crisis", "emergency") if margins[r] > 0]
         near_advice = margins["advice"] > t.advice_margin
         routes += ["advice"] if personal_medicine and near_advice and whole else []
@@ -141,7 +146,7 @@ class SemanticLayer:
             if probabilities[name] >= t.certain[name]:
                 return Verdict(name)  # type: ignore[arg-type]
         for name, floor in t.beside.items():
-            near = margins[name] > t.beside_margin
+            near = margins[name] > (t.beside_margin if whole else t.sentence_margin)
             if near and probabilities[name] >= floor:
                 return Verdict(name, certain=False)  # type: ignore[arg-type]
         return Verdict(None)

@@ -521,6 +521,35 @@ def test_the_most_urgent_sentence_decides(tmp_path):
     assert layer.classify("my walking is better. what about heat?").route is None
 
 
+def test_a_sentence_alone_needs_a_wider_margin_than_the_whole_message(tmp_path):
+    from assistant.embedding import HashEmbedder
+    from assistant.safety_semantic import CLASSES, SemanticLayer, Thresholds
+
+    class Near(SemanticLayer):
+        """A text in `crisis_margin` reads as a crisis in the grey band, its examples that much
+        nearer than the ordinary ones; any other text reads as ordinary."""
+
+        def _scores(self, texts):
+            found = []
+            for text in texts:
+                margin = self.crisis_margin.get(text)
+                route = "crisis" if margin is not None else "ordinary"
+                probabilities = {c: 0.5 if c == route else 0.5 / 3 for c in CLASSES}
+                found.append((probabilities, dict.fromkeys(CLASSES[:3], margin or -0.1)))
+            return found
+
+    bank = tmp_path / "bank.txt"
+    bank.write_text("crisis\ta\nemergency\tb\nadvice\tc\nordinary\td\n", encoding="utf-8")
+    layer = Near(HashEmbedder(), None, bank, Thresholds(sentence_margin=0.02))
+    sentence = "i'm retired, i don't need a job."
+    long = f"my walking is better. {sentence} what about heat?"
+    layer.crisis_margin = {sentence: 0.01}
+    assert layer.classify(sentence) == Verdict("crisis", certain=False)  # read whole
+    assert layer.classify(long) == Verdict(None)  # read alone, not near enough
+    layer.crisis_margin = {sentence: 0.03}
+    assert layer.classify(long) == Verdict("crisis", certain=False)
+
+
 @pytest.mark.parametrize(
     "question",
     [
