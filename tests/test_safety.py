@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.safety import route
@@ -98,6 +99,8 @@ def test_topics_beyond_rehab_and_injections_are_named(question, topic):
 
 
 # --- Normalising before routing (audit: spacing, invisible characters, typos, slang) -----
+
+from collections.abc import Sequence  # noqa: E402
 
 from assistant.models import Turn  # noqa: E402
 from assistant.safety import SafetyRouter, Verdict, normalise  # noqa: E402
@@ -272,9 +275,13 @@ class FixedLayer:
     def __init__(self, verdict: Verdict) -> None:
         self.verdict = verdict
         self.seen: list[str] = []
+        self.alongside: list[Sequence[str]] = []
 
-    def classify(self, text: str, personal_medicine: bool = True) -> Verdict:
+    def classify(
+        self, text: str, personal_medicine: bool = True, alongside: Sequence[str] = ()
+    ) -> Verdict:
         self.seen.append(text)
+        self.alongside.append(alongside)
         return self.verdict
 
 
@@ -298,6 +305,45 @@ def test_uncertain_signal_keeps_the_answer_and_adds_the_support_message(fast_ass
     assert answer.citations
     assert answer.safety == route_name
     assert layer.seen == ["will my insurance pay for occupational therapy?"]
+
+
+def test_the_semantic_layer_embeds_the_readers_texts_in_its_pass(fast_assistant):
+    assistant, layer = _with_layer(fast_assistant, Verdict(None))
+    question = "Will my insurance pay for occupational therapy?"
+    query = assistant.query(question, [], "en")
+    assistant.ask(question)
+    assert layer.alongside == [[text for text, _ in query.focus_parts]]
+    assert question in layer.alongside[0][0]
+
+
+class _CountingE5:
+    """The e5 engine's `query`, counting the texts it embeds."""
+
+    dim = 3
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def query(self, texts):
+        self.embedded += texts
+        return np.array([[len(t), 1.0, 0.0] for t in texts], dtype=np.float32)
+
+
+def test_e5_embeds_a_query_text_it_saw_lately_only_once():
+    from assistant.embedding import E5Embedder
+
+    engine = _CountingE5()
+    embedder = E5Embedder(engine=engine)
+    first = embedder.embed_queries(["whole message", "a sentence", "the reader's text"])
+    again = embedder.embed_queries(["the reader's text"])
+    assert engine.embedded == ["whole message", "a sentence", "the reader's text"]
+    assert np.array_equal(again[0], first[2])
+    assert np.array_equal(embedder.embed_query("new"), [3.0, 1.0, 0.0])
+    assert embedder.embed_queries([]).shape == (0, 3)
+    for i in range(E5Embedder.RECENT):
+        embedder.embed_queries([f"text {i}"])
+    embedder.embed_queries(["whole message"])  # forgotten by now: embedded again
+    assert engine.embedded.count("whole message") == 2
 
 
 def test_certain_semantic_crisis_replaces_the_answer(fast_assistant):
@@ -504,7 +550,7 @@ def test_the_most_urgent_sentence_decides(tmp_path):
         """Scores from a table (`table`: piece -> route), so the test is about the choice
         between the pieces."""
 
-        def _scores(self, texts):
+        def _scores(self, texts, alongside=()):
             found = []
             for text in texts:
                 route = self.table.get(text, "ordinary")
@@ -529,7 +575,7 @@ def test_a_sentence_alone_needs_a_wider_margin_than_the_whole_message(tmp_path):
         """A text in `crisis_margin` reads as a crisis in the grey band, its examples that much
         nearer than the ordinary ones; any other text reads as ordinary."""
 
-        def _scores(self, texts):
+        def _scores(self, texts, alongside=()):
             found = []
             for text in texts:
                 margin = self.crisis_margin.get(text)
