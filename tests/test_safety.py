@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.safety import route
@@ -98,6 +99,8 @@ def test_topics_beyond_rehab_and_injections_are_named(question, topic):
 
 
 # --- Normalising before routing (audit: spacing, invisible characters, typos, slang) -----
+
+from collections.abc import Sequence  # noqa: E402
 
 from assistant.models import Turn  # noqa: E402
 from assistant.safety import SafetyRouter, Verdict, normalise  # noqa: E402
@@ -272,9 +275,13 @@ class FixedLayer:
     def __init__(self, verdict: Verdict) -> None:
         self.verdict = verdict
         self.seen: list[str] = []
+        self.alongside: list[Sequence[str]] = []
 
-    def classify(self, text: str, personal_medicine: bool = True) -> Verdict:
+    def classify(
+        self, text: str, personal_medicine: bool = True, alongside: Sequence[str] = ()
+    ) -> Verdict:
         self.seen.append(text)
+        self.alongside.append(alongside)
         return self.verdict
 
 
@@ -298,6 +305,45 @@ def test_uncertain_signal_keeps_the_answer_and_adds_the_support_message(fast_ass
     assert answer.citations
     assert answer.safety == route_name
     assert layer.seen == ["will my insurance pay for occupational therapy?"]
+
+
+def test_the_semantic_layer_embeds_the_readers_texts_in_its_pass(fast_assistant):
+    assistant, layer = _with_layer(fast_assistant, Verdict(None))
+    question = "Will my insurance pay for occupational therapy?"
+    query = assistant.query(question, [], "en")
+    assistant.ask(question)
+    assert layer.alongside == [[text for text, _ in query.focus_parts]]
+    assert question in layer.alongside[0][0]
+
+
+class _CountingE5:
+    """The e5 engine's `query`, counting the texts it embeds."""
+
+    dim = 3
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def query(self, texts):
+        self.embedded += texts
+        return np.array([[len(t), 1.0, 0.0] for t in texts], dtype=np.float32)
+
+
+def test_e5_embeds_a_query_text_it_saw_lately_only_once():
+    from assistant.embedding import E5Embedder
+
+    engine = _CountingE5()
+    embedder = E5Embedder(engine=engine)
+    first = embedder.embed_queries(["whole message", "a sentence", "the reader's text"])
+    again = embedder.embed_queries(["the reader's text"])
+    assert engine.embedded == ["whole message", "a sentence", "the reader's text"]
+    assert np.array_equal(again[0], first[2])
+    assert np.array_equal(embedder.embed_query("new"), [3.0, 1.0, 0.0])
+    assert embedder.embed_queries([]).shape == (0, 3)
+    for i in range(E5Embedder.RECENT):
+        embedder.embed_queries([f"text {i}"])
+    embedder.embed_queries(["whole message"])  # forgotten by now: embedded again
+    assert engine.embedded.count("whole message") == 2
 
 
 def test_certain_semantic_crisis_replaces_the_answer(fast_assistant):
@@ -504,7 +550,7 @@ def test_the_most_urgent_sentence_decides(tmp_path):
         """Scores from a table (`table`: piece -> route), so the test is about the choice
         between the pieces."""
 
-        def _scores(self, texts):
+        def _scores(self, texts, alongside=()):
             found = []
             for text in texts:
                 route = self.table.get(text, "ordinary")
@@ -519,6 +565,35 @@ def test_the_most_urgent_sentence_decides(tmp_path):
     layer.table = {"i can't go on.": "crisis"}
     assert layer.classify("my walking is better. i can't go on. what about heat?").route == "crisis"
     assert layer.classify("my walking is better. what about heat?").route is None
+
+
+def test_a_sentence_alone_needs_a_wider_margin_than_the_whole_message(tmp_path):
+    from assistant.embedding import HashEmbedder
+    from assistant.safety_semantic import CLASSES, SemanticLayer, Thresholds
+
+    class Near(SemanticLayer):
+        """A text in `crisis_margin` reads as a crisis in the grey band, its examples that much
+        nearer than the ordinary ones; any other text reads as ordinary."""
+
+        def _scores(self, texts, alongside=()):
+            found = []
+            for text in texts:
+                margin = self.crisis_margin.get(text)
+                route = "crisis" if margin is not None else "ordinary"
+                probabilities = {c: 0.5 if c == route else 0.5 / 3 for c in CLASSES}
+                found.append((probabilities, dict.fromkeys(CLASSES[:3], margin or -0.1)))
+            return found
+
+    bank = tmp_path / "bank.txt"
+    bank.write_text("crisis\ta\nemergency\tb\nadvice\tc\nordinary\td\n", encoding="utf-8")
+    layer = Near(HashEmbedder(), None, bank, Thresholds(sentence_margin=0.02))
+    sentence = "i'm retired, i don't need a job."
+    long = f"my walking is better. {sentence} what about heat?"
+    layer.crisis_margin = {sentence: 0.01}
+    assert layer.classify(sentence) == Verdict("crisis", certain=False)  # read whole
+    assert layer.classify(long) == Verdict(None)  # read alone, not near enough
+    layer.crisis_margin = {sentence: 0.03}
+    assert layer.classify(long) == Verdict("crisis", certain=False)
 
 
 @pytest.mark.parametrize(
@@ -604,6 +679,27 @@ def test_cross_validation_routes_each_dev_case_once_by_a_bank_without_it(monkeyp
         routed = {r["question"] for r in rows[fold * 4 : fold * 4 + 4]}
         assert not routed & bank
         assert "held" not in bank
+
+
+def test_false_alarms_on_the_answer_cases_are_counted_by_split_and_length(tmp_path, capsys):
+    import json
+
+    from evals.safety import answer_case_alarms
+
+    long = "My physio is great. I walk further now. I want to end my life. What about heat?"
+    cases = [
+        {"question": long, "expect_status": "answered", "split": "dev"},
+        {"question": "What is OT?", "expect_status": "answered", "split": "heldout"},
+        {"question": "I want to end my life", "expect_status": "crisis", "split": "dev"},
+        {"text": "a find case", "split": "dev"},
+    ]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in cases), encoding="utf-8")
+    answer_case_alarms(SafetyRouter(), path)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line]
+    assert "dev+legacy long    n=  1  routed 1.000, flagged 1.000" in lines[1]
+    assert "heldout short      n=  1  routed 0.000, flagged 0.000" in lines[2]
+    assert len(lines) == 3
 
 
 @pytest.mark.parametrize(
