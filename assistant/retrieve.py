@@ -8,8 +8,9 @@ know: "IADL", "dalfampridine", "two-hour rule".
 
 `retrieve` then hands the answer units of the best passages to the reader (reader.py), which
 reads them against what is asked; the result is a `RetrievalResult`, the only thing the
-answerer sees. Everything but the Chroma query is held in memory; it is built once per
-process (so an index far beyond a few thousand chunks needs the work of the scale issue).
+answerer sees. The chunks, the sentence table (offsets) and the lexical index are held in
+memory, built once per process; the vectors stay in the store and are read for the sentences
+a question needs (assistant/vectors.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from assistant.settings import Settings
 from assistant.store import Store, sentence_of_id
 from assistant.text import content_terms, expand
 from assistant.units import AnswerUnit, build_units
+from assistant.vectors import SentenceVectors
 
 CANDIDATE_CHUNKS = 6
 """How many of the best passages' units the reader looks at."""
@@ -89,11 +91,14 @@ class Retriever:
         self._chunk_spans: dict[str, list[tuple[int, int, int]]] = {}
         for index, chunk in enumerate(self.chunks):
             self._chunk_spans.setdefault(chunk.doc_id, []).append((chunk.start, chunk.end, index))
-        spans, vectors = store.sentences(self.documents)
+        # The sentences ingest stored are those of the chunks (each chunk records its own), so
+        # the sentence table needs no read of the sentence collection; their vectors are read
+        # from the store for the rows a question needs (assistant/vectors.py).
         # Sorted by document and offset, so neighbouring rows are neighbouring sentences.
-        order = sorted(range(len(spans)), key=spans.__getitem__)
-        self.sentence_spans: list[tuple[str, int, int]] = [spans[i] for i in order]
-        self.sentence_vectors = vectors[order] if len(order) else vectors
+        self.sentence_spans: list[tuple[str, int, int]] = sorted(
+            {(c.doc_id, s, e) for c in self.chunks for s, e in c.sentences}
+        )
+        self.sentence_vectors = SentenceVectors(store, self.sentence_spans, self.documents)
         self.sentence_terms = [
             set(content_terms(self.documents[d].text[a:b])) for d, a, b in self.sentence_spans
         ]
