@@ -16,6 +16,7 @@ a question needs (assistant/vectors.py).
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -99,23 +100,15 @@ class Retriever:
             {(c.doc_id, s, e) for c in self.chunks for s, e in c.sentences}
         )
         self.sentence_vectors = SentenceVectors(store, self.sentence_spans, self.documents)
-        self.sentence_terms = [
-            set(content_terms(self.documents[d].text[a:b])) for d, a, b in self.sentence_spans
-        ]
         self.sentence_chunk = np.array(
             [self.chunk_at(doc_id, start) for doc_id, start, _ in self.sentence_spans], dtype=int
         )
-        self._row_of_span = {span: row for row, span in enumerate(self.sentence_spans)}
         self._rows_of_chunk = _rows_of_chunk(self.sentence_chunk, len(self.chunks))
         self.units: list[AnswerUnit] = build_units(self.chunks, self.documents, self.sentence_spans)
         self._units_of_chunk: dict[int, list[int]] = {}
         for number, answer_unit in enumerate(self.units):
             self._units_of_chunk.setdefault(answer_unit.chunk, []).append(number)
-        self._unit_terms = [
-            set().union(*(self.sentence_terms[r] for r in u.sentences))
-            | set(content_terms(u.heading))
-            for u in self.units
-        ]
+        self._unit_terms = _UnitTerms(self.units, self.documents)
         self.view = View(embedder.name, embedder, self.sentence_vectors, scale_of(embedder))
         self.reader = UnitReader([self.view])
         """Reads units with this index's model; build_assistant may give it a second view."""
@@ -252,11 +245,18 @@ class Retriever:
         rows = []
         for sentence_id, _ in self._store.nearest_sentences(query.vector, n):
             doc_id, version, start, end = sentence_of_id(sentence_id)
-            row = self._row_of_span.get((doc_id, start, end))
+            row = self._row_of((doc_id, start, end))
             document = self.documents.get(doc_id)
             if row is not None and document and document.content_hash.startswith(version):
                 rows.append(row)
         return rows
+
+    def _row_of(self, span: tuple[str, int, int]) -> int | None:
+        """Row of a sentence in sentence_spans (sorted, so found by bisection; no dict of
+        every sentence held for it)."""
+        at = bisect.bisect_left(self.sentence_spans, span)
+        found = at < len(self.sentence_spans) and self.sentence_spans[at] == span
+        return at if found else None
 
     def chunk_index(self, chunk: Chunk) -> int:
         """Position of a chunk in `chunks`."""
@@ -369,6 +369,27 @@ def _postings(chunk_terms: list[list[str]]) -> dict[str, np.ndarray]:
         for term in dict.fromkeys(terms):
             holders.setdefault(term, []).append(index)
     return {t: np.array(c, dtype=np.int64) for t, c in holders.items()}
+
+
+class _UnitTerms:
+    """Per answer unit (by number), the words of its sentences and heading, for word
+    coverage: worked out when a question first reads the unit, not for every unit at load
+    (at 10,000 chunks that was 2.9 s of load and a set per sentence held); the last few
+    thousand are kept."""
+
+    def __init__(self, units: list[AnswerUnit], documents: dict[str, Document]) -> None:
+        self._units = units
+        self._documents = documents
+        self._terms = functools.lru_cache(maxsize=4096)(self._read)
+
+    def __getitem__(self, number: int) -> set[str]:
+        return self._terms(number)
+
+    def _read(self, number: int) -> set[str]:
+        unit = self._units[number]
+        text = self._documents[unit.doc_id].text
+        sentences = (set(content_terms(text[s:e])) for s, e in unit.spans)
+        return set().union(*sentences) | set(content_terms(unit.heading))
 
 
 def _rows_of_chunk(sentence_chunk: np.ndarray, chunks: int) -> list[np.ndarray]:
