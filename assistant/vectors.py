@@ -8,9 +8,10 @@ is kept locally), or for a document the file does not hold yet, they are read fr
 by id, in one request per call, and the last few thousand are kept, since the reader and Find
 read again rows that dense scoring just read.
 
-Measured at 9,527 chunks (evals/bench_vectors.py, busy machine): the retriever's search and
-reading took p50 16 / p95 50 ms with every vector copied into memory (10.7 s of load), 83 / 172
-ms reading them from Chroma by id, 10 / 115 ms memory-mapped (no load time).
+Measured at 9,527 chunks (evals/bench_vectors.py, the three ways taking turns on each
+question, busy machine): retrieval and reading took p50 8.2 / p95 29.8 ms with every vector
+copied into memory (10.5 s of load to copy them), 63 / 153 ms reading them from Chroma by id
+(about 23 ms per 1,000 ids), 11.8 / 39.8 ms memory-mapped (nothing at load).
 
 Deliberately not here: which rows a question reads (retrieve.py decides that).
 """
