@@ -112,6 +112,7 @@ class Retriever:
         self.view = View(embedder.name, embedder, self.sentence_vectors, scale_of(embedder))
         self.reader = UnitReader([self.view])
         """Reads units with this index's model; build_assistant may give it a second view."""
+        _give_back_freed_memory()
 
     def chunk_at(self, doc_id: str, start: int) -> int:
         """Index of the chunk holding a sentence (chunks are sorted by document and start)."""
@@ -369,6 +370,18 @@ def _postings(chunk_terms: list[list[str]]) -> dict[str, np.ndarray]:
         for term in dict.fromkeys(terms):
             holders.setdefault(term, []).append(index)
     return {t: np.array(c, dtype=np.int64) for t, c in holders.items()}
+
+
+def _give_back_freed_memory() -> None:
+    """Return to the system the heap that reading the index freed: the store's pages of
+    records are decoded into many short-lived objects, and glibc keeps what they used (at
+    10,000 chunks 180 of the 430 MB a loaded retriever held). Elsewhere than glibc: nothing."""
+    import contextlib
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 class _UnitTerms:
