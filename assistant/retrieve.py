@@ -103,7 +103,7 @@ class Retriever:
         self.sentence_chunk = np.array(
             [self.chunk_at(doc_id, start) for doc_id, start, _ in self.sentence_spans], dtype=int
         )
-        self._rows_of_chunk = _rows_of_chunk(self.sentence_chunk, len(self.chunks))
+        self._rows_of_chunk = _RowsOfChunk(self.sentence_chunk, len(self.chunks))
         self.units: list[AnswerUnit] = build_units(self.chunks, self.documents, self.sentence_spans)
         self._units_of_chunk: dict[int, list[int]] = {}
         for number, answer_unit in enumerate(self.units):
@@ -405,12 +405,17 @@ class _UnitTerms:
         return set().union(*sentences) | set(content_terms(unit.heading))
 
 
-def _rows_of_chunk(sentence_chunk: np.ndarray, chunks: int) -> list[np.ndarray]:
-    """Per chunk, the sentence rows it holds (rows are sorted, so each chunk's are a run)."""
-    known = np.flatnonzero(sentence_chunk >= 0)
-    order = known[np.argsort(sentence_chunk[known], kind="stable")]
-    bounds = np.searchsorted(sentence_chunk[order], np.arange(chunks + 1))
-    return [order[bounds[c] : bounds[c + 1]] for c in range(chunks)]
+class _RowsOfChunk:
+    """Per chunk, the sentence rows it holds (rows are sorted, so each chunk's are a run):
+    two arrays, sliced when asked, rather than an array object per chunk."""
+
+    def __init__(self, sentence_chunk: np.ndarray, chunks: int) -> None:
+        known = np.flatnonzero(sentence_chunk >= 0)
+        self._order = known[np.argsort(sentence_chunk[known], kind="stable")]
+        self._bounds = np.searchsorted(sentence_chunk[self._order], np.arange(chunks + 1))
+
+    def __getitem__(self, chunk: int) -> np.ndarray:
+        return self._order[self._bounds[chunk] : self._bounds[chunk + 1]]
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
