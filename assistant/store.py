@@ -542,8 +542,9 @@ class ChromaStore:
 
     def _fill_vector_file(self) -> None:
         """Current documents whose record names no row of the vector file (an index built
-        before it) get their sentence vectors appended, read from the sentence collection."""
-        if self.url:
+        before it) get their sentence vectors appended, read from the sentence collection.
+        Done once per index: every later write names its rows."""
+        if self.url or self._metadata().get("vector_file") == "complete":
             return
         missing = []
         for found in self._pages(self._documents, ["metadatas"]):
@@ -577,6 +578,7 @@ class ChromaStore:
                         for r, b in zip(rows, blocks, strict=True)
                     ],
                 )
+        self._record(vector_file="complete")
 
     def _delete_stale(self, current: list[dict[str, str]]) -> None:
         """Chunks and sentences of these documents whose version is not the current one,
