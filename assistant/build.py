@@ -10,8 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from assistant.compose import Answerer, ExtractiveAnswerer
 from assistant.core import Assistant
 from assistant.embedding import E5Embedder, Embedder, HashEmbedder, MiniLMEmbedder, USEEmbedder
@@ -23,6 +21,7 @@ from assistant.retrieve import Retriever, scale_of
 from assistant.safety import SafetyRouter
 from assistant.settings import Settings
 from assistant.store import Store, open_store
+from assistant.vectors import SentenceVectors
 
 EMBEDDERS = ("minilm", "e5", "use", "hash")
 
@@ -91,9 +90,7 @@ def build_lanes(
         sources: tuple[Store, ...] = (main_store,)
         if second and translated_embedder:
             other = open_store(second)
-            spans, vectors = other.sentences(other.documents())
-            view = aligned_view(retriever, spans, vectors, translated_embedder)
-            retriever.reader = UnitReader([view])
+            retriever.reader = UnitReader([aligned_view(retriever, other, translated_embedder)])
             sources = (main_store, other)
         retriever.reader.prepare(retriever.units)
         return _lane(settings, main_store, embedder, retriever, sources, model)
@@ -175,16 +172,9 @@ def use_query_threads(settings: Settings) -> None:
 TRANSLATED_WEIGHTS = {"sentence": 0.7, "heading": 0.3, "coverage": 0.0}
 
 
-def aligned_view(
-    target: Retriever, spans: list[tuple[str, int, int]], vectors: np.ndarray, embedder: Embedder
-) -> View:
-    """Another model's view of `target`'s sentences, from that model's index (`spans` and
-    `vectors`, as its store gives them; both indexes hold the same sentences, and one
-    missing there gets a zero vector, so that model does not vouch for it)."""
-    row_of = {span: row for row, span in enumerate(spans)}
-    width = vectors.shape[1]
-    aligned = np.zeros((len(target.sentence_spans), width), dtype=np.float32)
-    for row, span in enumerate(target.sentence_spans):
-        if span in row_of:
-            aligned[row] = vectors[row_of[span]]
-    return View(embedder.name, embedder, aligned, scale_of(embedder))
+def aligned_view(target: Retriever, other: Store, embedder: Embedder) -> View:
+    """Another model's view of `target`'s sentences, read from that model's index `other`
+    (both indexes hold the same sentences; one missing there reads as zeros, so that model
+    does not vouch for it)."""
+    vectors = SentenceVectors(other, target.sentence_spans, other.documents())
+    return View(embedder.name, embedder, vectors, scale_of(embedder))

@@ -24,6 +24,7 @@ import numpy as np
 
 from assistant.embedding import Embedder, mixed_query
 from assistant.units import AnswerUnit, stands_alone
+from assistant.vectors import VectorRows
 
 
 @dataclass
@@ -32,7 +33,7 @@ class View:
 
     name: str
     embedder: Embedder
-    vectors: np.ndarray
+    vectors: VectorRows
     """Row i is the vector of sentence i of the retriever the units come from (zeros if unknown)."""
     scale: tuple[float, float]
     """(unrelated, answering): typical similarities, mapped to 0 and 1 so views can be added."""

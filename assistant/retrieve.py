@@ -8,13 +8,15 @@ know: "IADL", "dalfampridine", "two-hour rule".
 
 `retrieve` then hands the answer units of the best passages to the reader (reader.py), which
 reads them against what is asked; the result is a `RetrievalResult`, the only thing the
-answerer sees. Everything but the Chroma query is held in memory; it is built once per
-process (so an index far beyond a few thousand chunks needs the work of the scale issue).
+answerer sees. The chunks, the sentence table (offsets) and the lexical index are held in
+memory, built once per process; the vectors stay in the store and are read for the sentences
+a question needs (assistant/vectors.py).
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from assistant.settings import Settings
 from assistant.store import Store, sentence_of_id
 from assistant.text import content_terms, expand
 from assistant.units import AnswerUnit, build_units
+from assistant.vectors import SentenceVectors
 
 CANDIDATE_CHUNKS = 6
 """How many of the best passages' units the reader looks at."""
@@ -89,31 +92,27 @@ class Retriever:
         self._chunk_spans: dict[str, list[tuple[int, int, int]]] = {}
         for index, chunk in enumerate(self.chunks):
             self._chunk_spans.setdefault(chunk.doc_id, []).append((chunk.start, chunk.end, index))
-        spans, vectors = store.sentences(self.documents)
+        # The sentences ingest stored are those of the chunks (each chunk records its own), so
+        # the sentence table needs no read of the sentence collection; their vectors are read
+        # from the store for the rows a question needs (assistant/vectors.py).
         # Sorted by document and offset, so neighbouring rows are neighbouring sentences.
-        order = sorted(range(len(spans)), key=spans.__getitem__)
-        self.sentence_spans: list[tuple[str, int, int]] = [spans[i] for i in order]
-        self.sentence_vectors = vectors[order] if len(order) else vectors
-        self.sentence_terms = [
-            set(content_terms(self.documents[d].text[a:b])) for d, a, b in self.sentence_spans
-        ]
+        self.sentence_spans: list[tuple[str, int, int]] = sorted(
+            {(c.doc_id, s, e) for c in self.chunks for s, e in c.sentences}
+        )
+        self.sentence_vectors = SentenceVectors(store, self.sentence_spans, self.documents)
         self.sentence_chunk = np.array(
             [self.chunk_at(doc_id, start) for doc_id, start, _ in self.sentence_spans], dtype=int
         )
-        self._row_of_span = {span: row for row, span in enumerate(self.sentence_spans)}
-        self._rows_of_chunk = _rows_of_chunk(self.sentence_chunk, len(self.chunks))
+        self._rows_of_chunk = _RowsOfChunk(self.sentence_chunk, len(self.chunks))
         self.units: list[AnswerUnit] = build_units(self.chunks, self.documents, self.sentence_spans)
         self._units_of_chunk: dict[int, list[int]] = {}
         for number, answer_unit in enumerate(self.units):
             self._units_of_chunk.setdefault(answer_unit.chunk, []).append(number)
-        self._unit_terms = [
-            set().union(*(self.sentence_terms[r] for r in u.sentences))
-            | set(content_terms(u.heading))
-            for u in self.units
-        ]
+        self._unit_terms = _UnitTerms(self.units, self.documents)
         self.view = View(embedder.name, embedder, self.sentence_vectors, scale_of(embedder))
         self.reader = UnitReader([self.view])
         """Reads units with this index's model; build_assistant may give it a second view."""
+        _give_back_freed_memory()
 
     def chunk_at(self, doc_id: str, start: int) -> int:
         """Index of the chunk holding a sentence (chunks are sorted by document and start)."""
@@ -247,11 +246,18 @@ class Retriever:
         rows = []
         for sentence_id, _ in self._store.nearest_sentences(query.vector, n):
             doc_id, version, start, end = sentence_of_id(sentence_id)
-            row = self._row_of_span.get((doc_id, start, end))
+            row = self._row_of((doc_id, start, end))
             document = self.documents.get(doc_id)
             if row is not None and document and document.content_hash.startswith(version):
                 rows.append(row)
         return rows
+
+    def _row_of(self, span: tuple[str, int, int]) -> int | None:
+        """Row of a sentence in sentence_spans (sorted, so found by bisection; no dict of
+        every sentence held for it)."""
+        at = bisect.bisect_left(self.sentence_spans, span)
+        found = at < len(self.sentence_spans) and self.sentence_spans[at] == span
+        return at if found else None
 
     def chunk_index(self, chunk: Chunk) -> int:
         """Position of a chunk in `chunks`."""
@@ -366,12 +372,50 @@ def _postings(chunk_terms: list[list[str]]) -> dict[str, np.ndarray]:
     return {t: np.array(c, dtype=np.int64) for t, c in holders.items()}
 
 
-def _rows_of_chunk(sentence_chunk: np.ndarray, chunks: int) -> list[np.ndarray]:
-    """Per chunk, the sentence rows it holds (rows are sorted, so each chunk's are a run)."""
-    known = np.flatnonzero(sentence_chunk >= 0)
-    order = known[np.argsort(sentence_chunk[known], kind="stable")]
-    bounds = np.searchsorted(sentence_chunk[order], np.arange(chunks + 1))
-    return [order[bounds[c] : bounds[c + 1]] for c in range(chunks)]
+def _give_back_freed_memory() -> None:
+    """Return to the system the heap that reading the index freed: the store's pages of
+    records are decoded into many short-lived objects, and glibc keeps what they used (at
+    10,000 chunks 180 of the 430 MB a loaded retriever held). Elsewhere than glibc: nothing."""
+    import contextlib
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
+class _UnitTerms:
+    """Per answer unit (by number), the words of its sentences and heading, for word
+    coverage: worked out when a question first reads the unit, not for every unit at load
+    (at 10,000 chunks that was 2.9 s of load and a set per sentence held); the last few
+    thousand are kept."""
+
+    def __init__(self, units: list[AnswerUnit], documents: dict[str, Document]) -> None:
+        self._units = units
+        self._documents = documents
+        self._terms = functools.lru_cache(maxsize=4096)(self._read)
+
+    def __getitem__(self, number: int) -> set[str]:
+        return self._terms(number)
+
+    def _read(self, number: int) -> set[str]:
+        unit = self._units[number]
+        text = self._documents[unit.doc_id].text
+        sentences = (set(content_terms(text[s:e])) for s, e in unit.spans)
+        return set().union(*sentences) | set(content_terms(unit.heading))
+
+
+class _RowsOfChunk:
+    """Per chunk, the sentence rows it holds (rows are sorted, so each chunk's are a run):
+    two arrays, sliced when asked, rather than an array object per chunk."""
+
+    def __init__(self, sentence_chunk: np.ndarray, chunks: int) -> None:
+        known = np.flatnonzero(sentence_chunk >= 0)
+        self._order = known[np.argsort(sentence_chunk[known], kind="stable")]
+        self._bounds = np.searchsorted(sentence_chunk[self._order], np.arange(chunks + 1))
+
+    def __getitem__(self, chunk: int) -> np.ndarray:
+        return self._order[self._bounds[chunk] : self._bounds[chunk + 1]]
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

@@ -83,6 +83,19 @@ class Store(Protocol):
         """(doc_id, start, end) of every current sentence, with their embeddings as rows."""
         ...
 
+    def sentence_vectors(self, ids: list[str]) -> np.ndarray:
+        """The embeddings of these sentences (ids as `sentence_id` makes them), one row each in
+        the order given; a row of zeros for an id the index does not hold."""
+        ...
+
+    def sentence_matrix(
+        self, documents: dict[str, Document]
+    ) -> tuple[np.ndarray, dict[str, tuple[int, int]]] | None:
+        """The sentence vectors as a memory-mapped matrix, with, per current document, the row
+        of its first sentence in it and how many it has (they follow, by offset); None when the
+        index keeps no such file (a Chroma server): `sentence_vectors` reads them then."""
+        ...
+
     def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the n nearest chunks, nearest first."""
         ...
@@ -100,6 +113,11 @@ class Store(Protocol):
 
     def record_corpus_hash(self, corpus_hash: str) -> None:
         """Say the index now holds this corpus; gives the index a new version."""
+        ...
+
+    def needs_upgrade(self) -> bool:
+        """The index was built by an older version and a run should bring it up to date (its
+        sentence vector file), though no document changed."""
         ...
 
     def version(self) -> str:
@@ -230,6 +248,8 @@ class ChromaStore:
             if reset:
                 for name in self._names():
                     self._client.delete_collection(self._name(name))
+                if not url:
+                    (index_dir / VECTOR_FILE).unlink(missing_ok=True)
             self._open(create)
 
     @contextmanager
@@ -361,6 +381,51 @@ class ChromaStore:
         matrix = np.asarray(rows, dtype=np.float32) if rows else np.zeros((0, 1), np.float32)
         return spans, matrix
 
+    @_guard
+    def sentence_vectors(self, ids: list[str]) -> np.ndarray:
+        """The embeddings of these sentences, in the order given (zeros for an unknown id), in
+        one request per `get_max_batch_size()` ids."""
+        found: dict[str, Any] = {}
+        for lo, hi in _batches(len(ids), self._client.get_max_batch_size()):
+            got = self._sentences.get(ids=ids[lo:hi], include=["embeddings"])
+            vectors = got["embeddings"] if got["embeddings"] is not None else []
+            found.update(zip(got["ids"], vectors, strict=True))
+        width = len(next(iter(found.values()))) if found else self._sentence_width()
+        rows = np.zeros((len(ids), width), dtype=np.float32)
+        for row, sentence in enumerate(ids):
+            if sentence in found:
+                rows[row] = found[sentence]
+        return rows
+
+    @_guard
+    def sentence_matrix(
+        self, documents: dict[str, Document]
+    ) -> tuple[np.ndarray, dict[str, tuple[int, int]]] | None:
+        """The vector file (VECTOR_FILE) mapped, not read, and where each current document's
+        sentences are in it (first row, count); None with a Chroma server or before the first
+        write."""
+        path = self.index_dir / VECTOR_FILE
+        width = int(self._metadata().get("vector_width", 0))
+        if self.url or not width or not path.exists() or path.stat().st_size < 4 * width:
+            return None
+        mapped = np.memmap(path, dtype="<f4", mode="r")
+        matrix = mapped[: len(mapped) - len(mapped) % width].reshape(-1, width)
+        first = {}
+        for found in self._pages(self._documents, ["metadatas"]):
+            for doc_id, meta in zip(found["ids"], found["metadatas"] or [], strict=True):
+                meta = dict(meta or {})
+                row = int(str(meta.get("vector_row", -1)))
+                document = documents.get(doc_id)
+                if row >= 0 and document and document.content_hash == meta.get("content_hash"):
+                    first[doc_id] = (row, int(str(meta.get("vector_count", 0))))
+        return matrix, first
+
+    def _sentence_width(self) -> int:
+        """Length of the stored sentence vectors (1 when there are none)."""
+        some = self._sentences.peek(limit=1)
+        vectors = some["embeddings"] if some["embeddings"] is not None else []
+        return len(vectors[0]) if len(vectors) else 1
+
     def _pages(self, collection: Any, include: list[str]) -> Iterator[Any]:
         """Every record of a collection, a page at a time: one `get` of all of them asks
         SQLite for a variable per record, and above 32,766 records it refuses."""
@@ -434,13 +499,21 @@ class ChromaStore:
             texts=[w.document.text[s:e] for w, s, e in sentences],
             metas=[{**w.base(), "start": s, "end": e} for w, s, e in sentences],
         )
+        rows = self._append_vectors([w.sorted_sentence_vectors() for w in written])
         # Only now, with every new chunk in place, do the document records switch version.
         self._add(
             self._documents,
             ids=[w.document.doc_id for w in written],
             vectors=np.asarray([w.centroid() for w in written]),
             texts=[w.document.text for w in written],
-            metas=[_document_record(w.document, len(w.chunks)) for w in written],
+            metas=[
+                {
+                    **_document_record(w.document, len(w.chunks)),
+                    "vector_row": row,
+                    "vector_count": len(w.sentence_spans),
+                }
+                for w, row in zip(written, rows, strict=True)
+            ],
         )
         self._delete_stale([w.base() for w in written if w.document.doc_id in replacing])
         self._record(pending="[]")
@@ -475,14 +548,88 @@ class ChromaStore:
 
     @_guard
     def record_corpus_hash(self, corpus_hash: str) -> None:
-        # Also the end of a run that wrote nothing: what a killed one left goes now.
+        # Also the end of a run that wrote nothing: what a killed one left goes now, and an
+        # index built before the vector file gets it.
         self._sweep_pending()
+        self._fill_vector_file()
         self._record(corpus_hash=corpus_hash, version=uuid.uuid4().hex)
 
-    def _record(self, **fields: str) -> None:
+    @_guard
+    def needs_upgrade(self) -> bool:
+        return not self.url and self._metadata().get("vector_file") != "complete"
+
+    def _metadata(self) -> dict[str, Any]:
+        """The chunks collection's metadata as it is now (where the index's own fields are)."""
+        return dict(self._client.get_collection(self._name("chunks")).metadata or {})
+
+    def _record(self, **fields: str | int) -> None:
         """Fields in the chunks collection's metadata, kept with the others there."""
         chunks = self._client.get_collection(self._name("chunks"))
         chunks.modify(metadata={**(chunks.metadata or {}), **fields})
+
+    def _append_vectors(self, blocks: list[np.ndarray]) -> list[int]:
+        """Each block (one document's sentence vectors, by offset) appended to the vector
+        file; the row where each starts (-1 with a Chroma server: nothing is kept locally).
+        On disk before any record names a row, so a record's rows are always there."""
+        if self.url or not any(len(b) for b in blocks):
+            return [-1] * len(blocks)
+        width = int(next(b for b in blocks if len(b)).shape[1])
+        recorded = int(self._metadata().get("vector_width", 0))
+        path = self.index_dir / VECTOR_FILE
+        if recorded != width:  # the first write (an embedder change rebuilds the index)
+            path.unlink(missing_ok=True)
+            self._record(vector_width=width)
+        with path.open("ab") as out:
+            # A row half-written by a killed run is cut off, so rows stay aligned.
+            out.truncate(out.tell() - out.tell() % (4 * width))
+            at, starts = out.tell() // (4 * width), []
+            for block in blocks:
+                starts.append(at if len(block) else -1)
+                out.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
+                at += len(block)
+            out.flush()
+            os.fsync(out.fileno())
+        return starts
+
+    def _fill_vector_file(self) -> None:
+        """Current documents whose record names no row of the vector file (an index built
+        before it) get their sentence vectors appended, read from the sentence collection.
+        Done once per index: every later write names its rows."""
+        if self.url or self._metadata().get("vector_file") == "complete":
+            return
+        missing = []
+        for found in self._pages(self._documents, ["metadatas"]):
+            for doc_id, meta in zip(found["ids"], found["metadatas"] or [], strict=True):
+                if int(str((meta or {}).get("vector_row", -1))) < 0:
+                    missing.append((doc_id, str((meta or {}).get("content_hash", ""))))
+        for lo, hi in _batches(len(missing), _STALE_PER_CALL):
+            versions = dict(missing[lo:hi])
+            found = self._sentences.get(
+                where={"doc_id": {"$in": list(versions)}},  # type: ignore[dict-item]
+                include=["metadatas", "embeddings"],
+            )
+            spans: dict[str, list[tuple[int, int, Any]]] = {d: [] for d in versions}
+            vectors = found["embeddings"] if found["embeddings"] is not None else []
+            for meta, vector in zip(found["metadatas"] or [], vectors, strict=True):
+                meta = dict(meta or {})
+                if versions.get(str(meta["doc_id"])) == meta.get("version"):
+                    spans[str(meta["doc_id"])].append(
+                        (int(meta["start"]), int(meta["end"]), vector)
+                    )
+            ids = [d for d in versions if spans[d]]
+            blocks = [
+                np.asarray([v for *_, v in sorted(spans[d], key=lambda x: x[:2])]) for d in ids
+            ]
+            rows = self._append_vectors(blocks)
+            if ids:
+                self._documents.update(
+                    ids=ids,
+                    metadatas=[
+                        {"vector_row": r, "vector_count": len(b)}
+                        for r, b in zip(rows, blocks, strict=True)
+                    ],
+                )
+        self._record(vector_file="complete")
 
     def _delete_stale(self, current: list[dict[str, str]]) -> None:
         """Chunks and sentences of these documents whose version is not the current one,
@@ -514,6 +661,12 @@ class ChromaStore:
 
 
 _COLLECTIONS = ("documents", "chunks", "sentences")
+
+VECTOR_FILE = "sentence_vectors.f32"
+"""In an index folder: every sentence vector written, float32 rows, appended per write; a
+document's record names the row where its sentences start (`vector_row`). Memory-mapped by
+the retriever instead of copied (assistant/vectors.py). Rows of replaced documents stay
+until `--reset`."""
 
 _STALE_PER_CALL = 200
 """Documents whose stale chunks one delete looks for (each adds a few SQL variables)."""
@@ -602,12 +755,22 @@ class IndexedDocument:
         return {"doc_id": self.document.doc_id, "version": self.document.content_hash}
 
     def sentence_id(self, start: int, end: int) -> str:
-        return f"{self.document.doc_id}:{self.document.content_hash[:10]}:s{start}-{end}"
+        return sentence_id(self.document.doc_id, self.document.content_hash, start, end)
+
+    def sorted_sentence_vectors(self) -> np.ndarray:
+        """The sentence vectors in the order of their offsets (as the vector file holds them)."""
+        order = sorted(range(len(self.sentence_spans)), key=self.sentence_spans.__getitem__)
+        return self.sentence_vectors[order] if order else self.sentence_vectors
 
     def centroid(self) -> np.ndarray:
         vectors = self.chunk_vectors
         centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(1)
         return centroid / (float(np.linalg.norm(centroid)) or 1.0)
+
+
+def sentence_id(doc_id: str, content_hash: str, start: int, end: int) -> str:
+    """The id of a sentence of this version of a document in the `sentences` collection."""
+    return f"{doc_id}:{content_hash[:10]}:s{start}-{end}"
 
 
 def sentence_of_id(sentence_id: str) -> tuple[str, str, int, int]:

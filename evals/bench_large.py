@@ -121,10 +121,27 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(chunks: int, embedder: str, asks: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as folder:
-        row: dict[str, float] = {"asked chunks": chunks, **build(Path(folder), chunks, embedder)}
-        command = ["-m", "evals.bench_large", "--serve", folder, "--embedder", embedder]
+def measure(
+    chunks: int, embedder: str, asks: int, keep: Path | None = None, serve: bool = True
+) -> dict[str, float]:
+    """One size's row. With `keep`, its corpus and index stay in keep/chunks-N, and an index
+    already built there (by an earlier run, e.g. `--build-only`) is served as it is."""
+    if keep is None:
+        with tempfile.TemporaryDirectory() as folder:
+            return _measure_in(Path(folder), chunks, embedder, asks, serve)
+    return _measure_in(keep / f"chunks-{chunks}", chunks, embedder, asks, serve)
+
+
+def _measure_in(base: Path, chunks: int, embedder: str, asks: int, serve: bool) -> dict[str, float]:
+    built = base / "build.json"
+    if built.exists():
+        figures = json.loads(built.read_text(encoding="utf-8"))
+    else:
+        figures = build(base, chunks, embedder)
+        built.write_text(json.dumps(figures), encoding="utf-8")
+    row: dict[str, float] = {"asked chunks": chunks, **figures}
+    if serve:
+        command = ["-m", "evals.bench_large", "--serve", str(base), "--embedder", embedder]
         served = subprocess.run(
             [sys.executable, *command, "--asks", str(asks)],
             capture_output=True,
@@ -168,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embedder", default="minilm", choices=["minilm", "hash"])
     parser.add_argument("--asks", type=int, default=60, help="questions and finds per size")
     parser.add_argument("--plot", type=Path, default=Path("evals/results/bench_large.png"))
+    parser.add_argument(
+        "--keep", type=Path, help="keep each size's corpus and index in KEEP/chunks-N (reused)"
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build (and keep) the indexes, serve none"
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -175,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = []
     for chunks in args.chunks:
-        row = measure(chunks, args.embedder, args.asks)
+        row = measure(chunks, args.embedder, args.asks, args.keep, not args.build_only)
         rows.append(row)
         print(
             "  ".join(
@@ -183,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             ),
             flush=True,
         )
+    if args.build_only:
+        return 0
     if plot(rows, args.plot):
         print(f"Wrote {args.plot}")
     else:

@@ -146,6 +146,14 @@ def remove_from_index(settings: Settings, doc_id: str) -> None:
         _put_in_place(building, settings.index_dir)
 
 
+def _live_needs_upgrade(settings: Settings) -> bool:
+    """The (copied) index was built by an older version: the run brings it up to date."""
+    try:
+        return open_store(settings).needs_upgrade()
+    except (IndexMissingError, IndexMismatchError):
+        return False
+
+
 def _live_holds(settings: Settings, doc_id: str) -> bool:
     try:
         return doc_id in open_store(settings).documents()
@@ -197,11 +205,12 @@ def _run_in_copy(
         for lane in lanes
     ]
     try:
+        upgraded = not reset and any(_live_needs_upgrade(lane.settings) for lane in copies)
         reports = _run_lanes(paths, copies, reset, progress)
     except BaseException:
         _discard(building)
         raise
-    if reset or any(r.added or r.updated or r.removed for r in reports):
+    if reset or upgraded or any(r.added or r.updated or r.removed for r in reports):
         _put_in_place(building, index_dir)
     else:  # only files that could not be read: the index stays as it is
         _discard(building)
@@ -430,7 +439,7 @@ def _finish(
 ) -> None:
     assert lane.store is not None
     gone = _missing(lane.indexed, paths, refused)
-    if look_only and gone:
+    if look_only and (gone or lane.store.needs_upgrade()):
         raise _Behind
     for doc_id, why in gone:
         lane.store.remove_document(doc_id)

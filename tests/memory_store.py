@@ -45,6 +45,23 @@ class MemoryStore:
         matrix = np.asarray(rows, dtype=np.float32) if rows else np.zeros((0, 1), np.float32)
         return spans, matrix
 
+    def sentence_vectors(self, ids: list[str]) -> np.ndarray:
+        width = len(next(iter(self._sentences.values()))) if self._sentences else 1
+        by_id = {
+            f"{doc_id}:{version[:10]}:s{start}-{end}": v
+            for (doc_id, version, start, end), v in self._sentences.items()
+        }
+        rows = np.zeros((len(ids), width), dtype=np.float32)
+        for row, each in enumerate(ids):
+            if each in by_id:
+                rows[row] = by_id[each]
+        return rows
+
+    def sentence_matrix(
+        self, documents: dict[str, Document]
+    ) -> tuple[np.ndarray, dict[str, tuple[int, int]]] | None:
+        return None  # no file: the vectors are read by id (sentence_vectors)
+
     def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         return _nearest({cid: v for cid, (_, _, v) in self._chunks.items()}, vector, n)
 
@@ -88,6 +105,9 @@ class MemoryStore:
 
     def version(self) -> str:
         return self._version
+
+    def needs_upgrade(self) -> bool:
+        return False
 
     def _drop(self, doc_id: str, keep: str | None) -> None:
         for cid, (chunk, version, _) in list(self._chunks.items()):

@@ -106,9 +106,14 @@ def _full_dense(retriever, query) -> np.ndarray:
     best = np.full(len(retriever.chunks), -1.0, dtype=np.float32)
     known = retriever.sentence_chunk >= 0
     np.maximum.at(
-        best, retriever.sentence_chunk[known], (retriever.sentence_vectors @ query.vector)[known]
+        best, retriever.sentence_chunk[known], (_every_vector(retriever) @ query.vector)[known]
     )
     return np.clip(0.5 * scores + 0.5 * np.maximum(best, 0.0), 0.0, 1.0)
+
+
+def _every_vector(retriever) -> np.ndarray:
+    """Every sentence's vector, row by row of the sentence table (read from the store)."""
+    return retriever.sentence_vectors[np.arange(len(retriever.sentence_spans))]
 
 
 def _full_coverage(retriever, query) -> np.ndarray:
@@ -140,7 +145,7 @@ def test_nearest_sentences_name_current_sentences(fast_assistant):
     query = retriever.query("Does insurance cover occupational therapy?")
     rows = retriever.nearest_sentences(query, 10)
     assert len(rows) == 10
-    similarities = retriever.sentence_vectors @ query.vector
+    similarities = _every_vector(retriever) @ query.vector
     # Nearest first, and the nearest of all (exact search agrees at this size).
     assert rows[0] == int(np.argmax(similarities))
     assert list(similarities[rows]) == sorted(similarities[rows], reverse=True)

@@ -86,6 +86,30 @@ def test_an_index_with_more_sentences_than_sqlite_variables_loads_and_answers(tm
     assert answer.citations
 
 
+# Issue 14: nothing per sentence is copied into memory at load
+
+
+def test_loading_and_answering_read_no_sentence_record_from_chroma(tmp_path, monkeypatch):
+    """The sentence table comes from the chunks and the vectors from the memory-mapped file:
+    neither the start nor a question reads the sentence collection's records (a copy of every
+    vector took most of the load time and doubled what Chroma already holds in memory)."""
+    corpus = copy_corpus(tmp_path / "corpus")
+    settings = fast_settings(corpus, tmp_path / "index")
+    assert len(ingest([corpus], settings).added) == 5
+    read: list[str] = []
+    monkeypatch.setattr(ChromaStore, "sentences", lambda self, docs: read.append("every"))
+    by_id = ChromaStore.sentence_vectors
+    monkeypatch.setattr(
+        ChromaStore, "sentence_vectors", lambda self, ids: read.extend(ids) or by_id(self, ids)
+    )
+    assistant = build_assistant(settings)
+    answer = assistant.ask("Does insurance cover occupational therapy?")
+    assert answer.status == "answered"
+    assert answer.citations[0].doc_id == OT_ID
+    assert assistant.find(OLD)[0].doc_id == OT_ID
+    assert read == []
+
+
 # Items 2 and 3: writes batched across documents, stale chunks looked for only where there
 # were old ones, each file parsed and chunked once for both indexes
 

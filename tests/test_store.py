@@ -26,7 +26,8 @@ from assistant.build import build_assistant
 from assistant.embedding import HashEmbedder
 from assistant.errors import IndexDamagedError
 from assistant.settings import Settings
-from assistant.store import IndexedDocument, Store, open_store, sentence_of_id
+from assistant.store import VECTOR_FILE, IndexedDocument, Store, open_store, sentence_of_id
+from assistant.vectors import SentenceVectors
 from ingest.chunking import chunk_document
 from ingest.corpus import build_document, find_files, read_entries
 
@@ -221,6 +222,72 @@ def test_each_ingest_gives_the_store_a_new_version(make_store):
     assert third not in (first, second)
     store.remove_document("no-such-document")
     assert store.version() not in (first, second, third)
+
+
+def test_sentence_vectors_are_read_back_by_id(tmp_path, settings, make_store):
+    written = corpus_documents(tmp_path, settings)
+    store = make_store()
+    store.write_documents(written, replacing=set())
+    target = written[1]
+    ids = [target.sentence_id(s, e) for s, e in target.sentence_spans[:4]]
+    rows = store.sentence_vectors([ids[2], "no-such:0123456789:s0-1", ids[0]])
+    assert np.allclose(rows[0], target.sentence_vectors[2])
+    assert not rows[1].any()  # an unknown sentence reads as zeros
+    assert np.allclose(rows[2], target.sentence_vectors[0])
+    assert store.sentence_vectors([]).shape == (0, HashEmbedder().dims)
+
+
+def _every_vector(store: Store, retriever_spans, documents) -> tuple[np.ndarray, SentenceVectors]:
+    vectors = SentenceVectors(store, retriever_spans, documents)
+    return vectors[np.arange(len(retriever_spans))], vectors
+
+
+def _table(store: Store) -> tuple[list[tuple[str, int, int]], dict]:
+    documents = store.documents()
+    chunks = store.chunks(documents)
+    return sorted({(c.doc_id, s, e) for c in chunks for s, e in c.sentences}), documents
+
+
+def test_the_retriever_reads_the_vectors_the_store_holds(tmp_path, kind, settings, make_store):
+    """From the vector file (an index folder) or by id (a server, memory): the same rows,
+    also after a document changed (its new version's rows, not the old one's)."""
+    corpus = copy_corpus(tmp_path / "corpus")
+    store = make_store()
+    store.write_documents(indexed(find_files([corpus]), settings), replacing=set())
+    path = corpus / f"{OT_ID}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + f"\n\n{POOL}\n", encoding="utf-8")
+    [changed] = indexed([path], settings)
+    store.write_documents([changed], replacing={OT_ID})
+    spans, documents = _table(store)
+    matrix, vectors = _every_vector(store, spans, documents)
+    ids = [f"{d}:{documents[d].content_hash[:10]}:s{a}-{b}" for d, a, b in spans]
+    assert np.allclose(matrix, store.sentence_vectors(ids))
+    ot = [r for r, span in enumerate(spans) if span[0] == OT_ID]
+    assert np.allclose(matrix[ot], changed.sorted_sentence_vectors())
+    mapped = kind == "embedded"
+    assert (vectors._matrix is not None) == mapped
+    if mapped:
+        assert (vectors._in_file >= 0).all()  # nothing read from Chroma
+
+
+def test_an_index_from_before_the_vector_file_gets_it_at_the_next_ingest(tmp_path):
+    settings = fast_settings(tmp_path / "corpus", tmp_path / "index")
+    store = open_store(settings, create=True)
+    store.write_documents(corpus_documents(tmp_path, settings), replacing=set())
+    spans, documents = _table(store)
+    expected, _ = _every_vector(store, spans, documents)
+    # As an index built before the file: no file, no rows in the records.
+    (settings.index_dir / VECTOR_FILE).unlink()
+    store._documents.update(
+        ids=list(documents), metadatas=[{"vector_row": -1, "vector_count": 0}] * len(documents)
+    )
+    before, vectors = _every_vector(store, spans, documents)
+    assert vectors._matrix is None
+    assert np.allclose(before, expected)  # read from Chroma meanwhile
+    store.record_corpus_hash("the next ingest")
+    after, vectors = _every_vector(store, spans, documents)
+    assert (vectors._in_file >= 0).all()
+    assert np.allclose(after, expected)
 
 
 def test_the_assistant_answers_alike_from_every_store(tmp_path, kind, settings, make_store):
