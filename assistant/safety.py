@@ -137,6 +137,18 @@ _CRISIS = _any(
     r"\b(have|made|got|making) a plan to (die|end|go|do it|kill)\b",
     r"\bslit my wrists?\b|\bjump (off|from) (a|the) (bridge|roof|building|balcony)\b",
     r"\b(saving|stockpiling|hoarding|collecting) (up )?(my |all my )?(pills|tablets|meds)\b",
+    # Means asked about or told of without a word of distress.
+    r"\bbleed(ing)? out\b|\b(lethal|fatal|deadly) (dose|amount)\b|\blook like an accident\b",
+    r"\b(step|stepping|walk|walking|jump|jumping|throw myself|throwing myself) (out )?in front "
+    r"of (a|the) (bus|train|car|truck|lorry|traffic)\b",
+    r"(?:^\W*|\bi (just )?)took (my|the|a) (whole|entire|full) (month|bottle|box|pack|packet|supply|prescription)\b",
+    r"\bhow many\b.{0,30}\b(pills|tablets|meds)\b.{0,30}\b(kill|die|dead|fatal|lethal)\b",
+    r"\b(hit|hitting|punch|punching|burn|burning|bang|banging)\b.{0,15}\bmy ?self\b.{0,40}"
+    r"\b(over and over|again and again|on purpose|cope|feel something|deserve)\b",
+    # Farewells: "Goodbye everyone. Thank you for trying." / giving things away for good.
+    r"(?:^|[.!?\n]\s*)\W*(goodbye|farewell),? (everyone|everybody|all|world)\b",
+    r"\b(gave|giving|give) away my\b.{0,60}\b(won'?t|will not|wont|don'?t) need (it|them|those)"
+    r"( any ?more)?\s*(?:[.!]|$)",
 )
 
 # A sign and its suddenness are read within one sentence: "numbness in my legs. Right now

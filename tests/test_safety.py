@@ -721,3 +721,34 @@ def test_a_sign_and_a_later_sentences_now_are_not_an_emergency(question):
 )
 def test_a_sign_with_its_suddenness_in_one_sentence_is_an_emergency(question):
     assert route(question) == "emergency"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How long does it take to bleed out",
+        "Is there a way to make it look like an accident",
+        "I keep thinking of stepping in front of the bus on the way to physio",
+        "Goodbye everyone. Thank you for trying.",
+        "I gave away my bike and my guitar this week. Won't need them.",
+        "hit myself over and over last night, only way i can cope",
+        "took my whole month of gabapentin at once",
+        "how many of my tablets would it take to be fatal",
+    ],
+)
+def test_means_and_farewells_without_a_word_of_distress_are_a_crisis(question):
+    assert route(question) == "crisis"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "My physio said goodbye, everyone at the clinic was lovely. What happens next?",
+        "I gave away my old walker because I won't need it now that I use a cane",
+        "I hit myself on the door frame yesterday, is my balance worse?",
+        "Would 30 minutes be enough exercise?",
+        "my friend took a whole bottle of pills and now she's not answering me",
+    ],
+)
+def test_look_alikes_of_means_and_farewells_are_not_a_crisis(question):
+    assert route(question) != "crisis"
