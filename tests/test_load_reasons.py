@@ -186,3 +186,27 @@ def test_the_documents_tab_speaks_english_to_an_english_browser(app_url, tmp_pat
     path.write_bytes(b"")
     shown = _upload(app_url, "en-GB,en;q=0.9", path)
     assert "<strong>Not added:</strong> empty.txt: the file is empty. Nothing was added." in shown
+
+
+class _Request:
+    def __init__(self, language: str) -> None:
+        self.headers = {"accept-language": language}
+
+
+@pytest.mark.parametrize(
+    ("language", "file_step", "working"),
+    [
+        ("en", "Indexing file 3 of 12…", "Updating the index…"),
+        ("de", "Datei 3 von 12 wird indexiert …", "Der Index wird aktualisiert …"),
+        ("es", "Indexando el archivo 3 de 12…", "Actualizando el índice…"),
+    ],
+)
+def test_the_apps_progress_is_said_in_the_browsers_language(language, file_step, working):
+    """Ingest's progress lines (the command line's English) never reach the page as they are."""
+    from webui.documents import _progress_callback
+
+    shown: list[tuple[object, str]] = []
+    report = _progress_callback(lambda value, desc: shown.append((value, desc)), _Request(language))
+    report("[3/12] vrt-factsheet: 14 chunks indexed")
+    report("removed old-leaflet (corpus/old-leaflet.txt is gone)")
+    assert shown == [(0.25, file_step), (None, working)]

@@ -9,6 +9,7 @@ the page shows: Gradio lets anyone call an event over HTTP, visible button or no
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +25,22 @@ if TYPE_CHECKING:
     from webui.server import Services
 
 
-def _progress_callback(progress: gr.Progress) -> Any:
+_STEP = re.compile(r"^\[(\d+)/(\d+)\]")
+"""How ingest's progress line names its file: "[3/12] ..."."""
+
+
+def _progress_callback(progress: gr.Progress, request: gr.Request | None) -> Any:
+    """Ingest's progress lines are the command line's English; the page says where the run
+    is in the browser's language: which file of how many, else that the index is updating."""
+    labels = ui_labels(browser_language(request))
+
     def report(message: str) -> None:
-        progress(None, desc=message)
+        step = _STEP.match(message)
+        if step:
+            n, total = int(step[1]), int(step[2])
+            progress(n / total, desc=labels["progress_file"].format(n=n, total=total))
+        else:
+            progress(None, desc=labels["progress_index"])
 
     return report
 
@@ -144,7 +158,7 @@ def _actions(
         if not paths:
             return gr.skip(), gr.skip(), _refusal(request, "choose_files_first")
         files = [Path(p) for p in paths]
-        results = services.library.add(files, _progress_callback(progress), bool(replace))
+        results = services.library.add(files, _progress_callback(progress, request), bool(replace))
         return refreshed(results, request)
 
     def fill(doc_id: str | None) -> tuple[str | bool, ...]:
@@ -173,7 +187,7 @@ def _actions(
             return gr.skip(), gr.skip(), _refusal(request, "choose_document_first")
         edit = MetadataEdit(title, publisher, updated, url, note, verified)
         result = services.library.update_metadata(
-            document.doc_id, document.source_path, edit, _progress_callback(progress)
+            document.doc_id, document.source_path, edit, _progress_callback(progress, request)
         )
         return refreshed([result], request, "not_saved")
 
@@ -188,14 +202,14 @@ def _actions(
         if not sure:
             return gr.skip(), gr.skip(), _refusal(request, "tick_to_confirm"), gr.skip()
         result = services.library.remove(
-            document.doc_id, document.source_path, _progress_callback(progress)
+            document.doc_id, document.source_path, _progress_callback(progress, request)
         )
         return (*refreshed([result], request, "not_done"), False)
 
     def reindex_all(request: gr.Request, progress: gr.Progress = gr.Progress()) -> Any:
         if not allowed(request):
             return gr.skip(), gr.skip(), _refusal(request, "login_first")
-        report = services.library.reindex(_progress_callback(progress))
+        report = services.library.reindex(_progress_callback(progress, request))
         return refreshed([reindex_summary(report)], request, "not_done")
 
     def login(secret: str, request: gr.Request) -> tuple[Any, ...]:
