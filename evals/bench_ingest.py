@@ -58,18 +58,23 @@ def change_some(folder: Path, every: int = 10) -> int:
     return len(changed)
 
 
-def measure(count: int, base: Path, lanes: int = 1) -> dict[str, float]:
+def _generated(count: int, base: Path, embedder: str, translated: str) -> Settings:
+    """A generated corpus of `count` documents in `base`, and the settings that index it."""
     corpus = base / "corpus"
     write_corpus(corpus, count)
-    settings = dataclasses.replace(
+    return dataclasses.replace(
         Settings(),
         corpus_dir=corpus,
         index_dir=base / "index",
         data_dir=base / "data",  # never the library changes of this checkout
-        embedder="hash",
+        embedder=embedder,
+        translated_embedder=translated,
     )
-    second = "hash-multilingual" if lanes == 2 else ""
-    settings = dataclasses.replace(settings, translated_embedder=second)
+
+
+def measure(count: int, base: Path, lanes: int = 1) -> dict[str, float]:
+    settings = _generated(count, base, "hash", "hash-multilingual" if lanes == 2 else "")
+    corpus = settings.corpus_dir
 
     def ingest() -> float:
         started = time.perf_counter()
@@ -112,16 +117,8 @@ def embedded_texts(corpus: Path, settings: Settings) -> list[str]:
 
 def throughput(count: int, base: Path, embedder: str) -> dict[str, float]:
     """Raw encode of the texts ingest embeds vs the ingest itself, same model, same run."""
-    corpus = base / "corpus"
-    write_corpus(corpus, count)
-    settings = dataclasses.replace(
-        Settings(),
-        corpus_dir=corpus,
-        index_dir=base / "index",
-        data_dir=base / "data",
-        embedder=embedder,
-        translated_embedder="",
-    )
+    settings = _generated(count, base, embedder, "")
+    corpus = settings.corpus_dir
     model = build_embedder(settings)
     texts = embedded_texts(corpus, settings)
     model.embed_passages(texts[:32])  # first call's set-up paid before the clock

@@ -146,14 +146,6 @@ def remove_from_index(settings: Settings, doc_id: str) -> None:
         _put_in_place(building, settings.index_dir)
 
 
-def _live_needs_upgrade(settings: Settings) -> bool:
-    """The (copied) index was built by an older version: the run brings it up to date."""
-    try:
-        return open_store(settings).needs_upgrade()
-    except (IndexMissingError, IndexMismatchError):
-        return False
-
-
 def _live_holds(settings: Settings, doc_id: str) -> bool:
     try:
         return doc_id in open_store(settings).documents()
@@ -205,11 +197,11 @@ def _run_in_copy(
         for lane in lanes
     ]
     try:
-        upgraded = not reset and any(_live_needs_upgrade(lane.settings) for lane in copies)
         reports = _run_lanes(paths, copies, reset, progress)
     except BaseException:
         _discard(building)
         raise
+    upgraded = any(lane.upgrading for lane in copies)
     if reset or upgraded or any(r.added or r.updated or r.removed for r in reports):
         _put_in_place(building, index_dir)
     else:  # only files that could not be read: the index stays as it is
@@ -344,6 +336,9 @@ class _Lane:
     embedder: Embedder | None = None
     shown_as: Path | None = None
     """The index this lane's copy (settings.index_dir) will replace, for messages."""
+    upgrading: bool = False
+    """The index was built by an older version (Store.needs_upgrade): the run brings it up to
+    date even if no document changed."""
 
 
 WRITE_BATCH = 4_000
@@ -364,6 +359,7 @@ def _run_lanes(
     for lane in lanes:
         lane.store = _open_live(lane.settings) if look_only else _open_store(lane, reset, progress)
         lane.indexed = lane.store.documents()
+        lane.upgrading = lane.store.needs_upgrade()
     files = find_files(paths)
     layers = Layers.of(lanes[0].settings)
     copies = _copies(
@@ -439,7 +435,7 @@ def _finish(
 ) -> None:
     assert lane.store is not None
     gone = _missing(lane.indexed, paths, refused)
-    if look_only and (gone or lane.store.needs_upgrade()):
+    if look_only and (gone or lane.upgrading):
         raise _Behind
     for doc_id, why in gone:
         lane.store.remove_document(doc_id)

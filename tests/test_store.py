@@ -177,7 +177,8 @@ def test_nearest_sentences_name_the_sentence(tmp_path, settings, make_store):
     assert len(nearest) == 5
 
 
-def test_a_new_version_replaces_the_old_one(tmp_path, settings, make_store):
+def _with_a_changed_document(tmp_path, settings, make_store):
+    """A store holding the corpus, then a new version of the OT page written over it."""
     corpus = copy_corpus(tmp_path / "corpus")
     store = make_store()
     store.write_documents(indexed(find_files([corpus]), settings), replacing=set())
@@ -185,6 +186,11 @@ def test_a_new_version_replaces_the_old_one(tmp_path, settings, make_store):
     path.write_text(path.read_text(encoding="utf-8") + f"\n\n{POOL}\n", encoding="utf-8")
     [changed] = indexed([path], settings)
     store.write_documents([changed], replacing={OT_ID})
+    return store, changed
+
+
+def test_a_new_version_replaces_the_old_one(tmp_path, settings, make_store):
+    store, changed = _with_a_changed_document(tmp_path, settings, make_store)
     documents = store.documents()
     assert documents[OT_ID].content_hash == changed.document.content_hash
     ot_chunks = [c for c in store.chunks(documents) if c.doc_id == OT_ID]
@@ -251,13 +257,7 @@ def _table(store: Store) -> tuple[list[tuple[str, int, int]], dict]:
 def test_the_retriever_reads_the_vectors_the_store_holds(tmp_path, kind, settings, make_store):
     """From the vector file (an index folder) or by id (a server, memory): the same rows,
     also after a document changed (its new version's rows, not the old one's)."""
-    corpus = copy_corpus(tmp_path / "corpus")
-    store = make_store()
-    store.write_documents(indexed(find_files([corpus]), settings), replacing=set())
-    path = corpus / f"{OT_ID}.txt"
-    path.write_text(path.read_text(encoding="utf-8") + f"\n\n{POOL}\n", encoding="utf-8")
-    [changed] = indexed([path], settings)
-    store.write_documents([changed], replacing={OT_ID})
+    store, changed = _with_a_changed_document(tmp_path, settings, make_store)
     spans, documents = _table(store)
     matrix, vectors = _every_vector(store, spans, documents)
     ids = [f"{d}:{documents[d].content_hash[:10]}:s{a}-{b}" for d, a, b in spans]
