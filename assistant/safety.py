@@ -108,6 +108,13 @@ def _near_key_word(word: str) -> str | None:
     return None
 
 
+_PILLS = (
+    r"(pill|tablet|capsule|meds|baclofen|tizanidine|gabapentin|pregabalin|modafinil|amantadine|"
+    r"fampridine|fampyra|ampyra|oxybutynin|sertraline|duloxetine|paracetamol|acetaminophen|"
+    r"ibuprofen|aspirin|painkiller|sleeping pill|prednisone|steroid)"
+)
+"""Names of tablets a person may hold many of (for a count asked to be "enough")."""
+
 _CRISIS = _any(
     r"\bsuicid",
     r"\bkill(ing)? my ?self\b|\b(want|wish|need) (someone|somebody|you) to kill me\b",
@@ -115,6 +122,9 @@ _CRISIS = _any(
     r"\btake my (own )?life\b",
     r"\b(self[- ]?harm|hurt(ing)? my ?self|harm(ing)? my ?self|cut(ting)? my ?self)\b",
     r"\b(don'?t|do not|no longer) (want|wish) to (live|be alive|be here|wake up|exist)\b",
+    # "I don't want to go on anymore." Not "...go on with physio": the clause ends there.
+    r"\b(don'?t|do not|no longer) (want|wish) to (go on|carry on|keep going)( like this)?"
+    r"( any ?more| much longer)?\s*(?:[.!?,;]|$|\b(and|since|but)\b)",
     r"\bwant(ed)? to (die|disappear forever)\b",
     r"\bwish (i was|i were|to be) dead\b",
     r"\bbetter off (dead|without me)\b",
@@ -142,6 +152,10 @@ _CRISIS = _any(
     r"\b(step|stepping|walk|walking|jump|jumping|throw myself|throwing myself) (out )?in front "
     r"of (a|the) (bus|train|car|truck|lorry|traffic)\b",
     r"(?:^\W*|\bi (just )?)took (my|the|a) (whole|entire|full) (month|bottle|box|pack|packet|supply|prescription)\b",
+    # A count of tablets that would be "enough" ("would 30 baclofen be enough"), not a dose
+    # ("20 mg", "2 a day"): twenty or more of them.
+    rf"\b([2-9]\d|[1-9]\d\d)\s+(of (my|these|the|his|her) )?{_PILLS}s?\b(?!\s*(mg|a day|per|each|every))"
+    r"[^.!?\n]{0,25}\benough\b",
     r"\bhow many\b.{0,30}\b(pills|tablets|meds)\b.{0,30}\b(kill|die|dead|fatal|lethal)\b",
     r"\b(hit|hitting|punch|punching|burn|burning|bang|banging)\b.{0,15}\bmy ?self\b.{0,40}"
     r"\b(over and over|again and again|on purpose|cope|feel something|deserve)\b",
@@ -149,6 +163,19 @@ _CRISIS = _any(
     r"(?:^|[.!?\n]\s*)\W*(goodbye|farewell),? (everyone|everybody|all|world)\b",
     r"\b(gave|giving|give) away my\b.{0,60}\b(won'?t|will not|wont|don'?t) need (it|them|those)"
     r"( any ?more)?\s*(?:[.!]|$)",
+)
+
+_LIMB_SIGN = (
+    r"\b(face|arm|leg|hand|side)s?\b[^.!?]{0,30}\b(went|gone|going|turned|felt|feels|is|are|got)"
+    r"\b[^.!?]{0,10}\b(numb|dead|weak|limp|heavy|floppy|droopy|drooping)\b"
+)
+_SPEECH_SIGN = (
+    r"(\b(words?|speech|talking|voice)\b[^.!?]{0,20}\b(came|come|coming|went|is|was|are|were|"
+    r"sounds?|sounded)\b[^.!?]{0,10}\b(wrong|funny|jumbled|garbled|slurred|weird|strange)\b|"
+    r"\bslurr(ed|ing)\b|\bcan'?t (speak|talk|get (my|the) words out)\b)"
+)
+_NOW = (
+    r"\b(just|suddenly|all of a sudden|out of nowhere|minutes?|right now|an hour ago|it's been)\b"
 )
 
 # A sign and its suddenness are read within one sentence: "numbness in my legs. Right now
@@ -162,8 +189,14 @@ _EMERGENCY = _any(
     r"\b(sudden(ly)?|very|really|so|severely|extremely|badly) short of breath\b",
     r"\bshort(ness)? of breath\b.{0,40}\b(sudden(ly)?|at rest|lying down|worse|chest|lips|blue|right now)\b",
     r"\b(choking|stopped breathing|not breathing)\b",
-    r"\bsudden(ly)?\b[^.!?\n]{0,40}\b(vision|see|sight|blind|numb|numbness|weak|weakness|paraly|"
-    r"speak|speech|slurr|talk|confus|headache|dizz|droop|walk|move)",
+    r"\bsudden(ly)?\b[^.!?\n]{0,40}\b(vision|see|sight|blind|double|numb|numbness|weak|weakness|"
+    r"paraly|speak|speech|slurr|talk|confus|headache|dizz|droop|walk|move|stand up)",
+    # Happening now: "I feel like I'm about to black out" (not "I felt like I would").
+    r"\bi'?m about to (black out|pass out|faint)\b|\b(feel|feels|feeling) like i'?m (about to|"
+    r"going to|gonna) (black out|pass out|faint)\b",
+    # Two signs of a stroke together, happening now: a limb or the face gone weak or heavy,
+    # and speech gone wrong ("my arm and leg just went heavy and my words came out wrong").
+    rf"^(?=.*{_LIMB_SIGN})(?=.*{_SPEECH_SIGN})(?=.*{_NOW})",
     r"\b(vision|sight|numb(ness)?|weak(ness)?|speech|slurred|droop(ing)?|headache|paraly\w*)\b"
     r"[^.!?\n]{0,40}\b(sudden(ly)?|all of a sudden|out of nowhere|came on fast|just now|right now)\b",
     r"\b(lost|losing|lose) (the )?(vision|sight|my sight|my vision)\b",
@@ -181,6 +214,10 @@ _EMERGENCY = _any(
     r"\b(minutes?|hours?|just|now|ago|suddenly)\b",
     r"\bcan'?t (move|feel) (my )?(legs|arms|arm|leg|body) (at all|anymore|suddenly)\b",
     r"\b(coughing|vomiting) (up )?blood\b",
+    # Someone else's overdose is an emergency ("my friend took a whole bottle of pills").
+    r"\b(he|she|they|my (friend|wife|husband|partner|son|daughter|mum|mom|dad|mother|father|"
+    r"brother|sister|flatmate|roommate))( has| have|'s)? (just )?(took|taken|swallowed) (a |the |"
+    r"his |her |their )?(whole|entire|all)\b",
     r"\bcall(ing)? (911|an ambulance)\b",
 )
 
@@ -220,6 +257,8 @@ _ADVICE = _any(
 
 
 # Spanish, French, German, Portuguese; written without accents (see the module docstring).
+_CLAUSE_END = r"\s*(?:[.!?,;]|$|\b(y|e|et|und|porque|parce que|weil|pois)\b)"
+"""Where a clause ends: "ya no quiero seguir." is not "ya no quiero seguir con la fisio"."""
 _CRISIS_OTHER = _any(
     r"\bsuizid|\bselbstmord|\bfreitod",
     # es
@@ -230,6 +269,9 @@ _CRISIS_OTHER = _any(
     r"\bacabar con todo\b|\bhacerme dano\b|\bautolesi|\bcortarme\b",
     r"\bmejor (estaria )?muert[oa]\b|\bno vale la pena vivir\b|\bno aguanto mas\b",
     r"\bsobredosis\b|\b(tomarme|tragarme) todas (las|mis) pastillas\b",
+    # "I don't want to be here / go on any more", "they'd be better off without me", as in English.
+    rf"\bno quiero (seguir |estar )?(aqui|aca)( nunca mas| mas)?{_CLAUSE_END}|\bya no quiero (seguir|continuar){_CLAUSE_END}",
+    r"\b(estarian|estaria|estaran|vivirian) mejor sin mi\b",
     # fr
     r"\bje veux mourir\b|\benvie de mourir\b|\bj'ai envie d'en finir\b|\ben finir\b",
     r"\bme tuer\b|\bmettre fin a (mes jours|ma vie)\b|\bme faire du mal\b|\bautomutil",
@@ -237,6 +279,8 @@ _CRISIS_OTHER = _any(
     r"\bje n'en peux plus\b|\bme scarifi|\bsurdose\b",
     r"\b(pour |et )?ne (plus|jamais|pas) me reveiller\b",
     r"\b(avaler|prendre) tous mes (medicaments|comprimes|cachets)\b",
+    rf"\bje ne veux plus (etre|rester) (la|ici){_CLAUSE_END}|\bje ne veux plus continuer{_CLAUSE_END}",
+    r"\b(seraient|serait|seront|vivraient) mieux sans moi\b",
     # de
     r"\bich will (nicht mehr leben|sterben|tot sein)\b|\bwill nicht mehr leben\b",
     r"\b(mochte|moechte|will) (nur noch )?sterben\b|\bnicht mehr (leben|aufwachen) (will|mochte)\b",
@@ -244,6 +288,8 @@ _CRISIS_OTHER = _any(
     r"\bmich (selbst )?(verletzen|ritzen)\b|\blieber tot\b|\bhalte (es|das) nicht mehr aus\b",
     r"\buberdosis\b|\balle (meine )?tabletten (nehmen|schlucken)\b",
     r"\b(nie|nicht) mehr aufwachen\b|\bnie wieder aufwachen\b",
+    rf"\b(will|mochte) nicht mehr (hier |da )?(sein|weitermachen){_CLAUSE_END}|\bnicht mehr (hier|da) sein (will|mochte)\b",
+    r"\b(waren|ware) (alle )?besser (dran )?ohne mich\b",
     # pt
     r"\bquero morrer\b|\bvontade de morrer\b|\bme matar\b|(?<!a )\bmatar-me\b",
     r"\btirar a (minha )?(propria )?vida\b|\bacabar com (a minha vida|tudo)\b",
@@ -252,6 +298,8 @@ _CRISIS_OTHER = _any(
     r"\bmelhor mort[oa]\b|\bnao aguento mais\b",
     r"\btomar todos os (meus )?(comprimidos|remedios)\b",
     r"\b(para|e) nao (mais )?acordar\b|\bnao acordar (nunca|mais)\b|\bnunca mais acordar\b",
+    rf"\bnao quero (mais )?(estar|ficar) aqui( mais)?{_CLAUSE_END}|\bnao quero (mais )?continuar{_CLAUSE_END}",
+    r"\b(estariam|ficariam|viveriam) melhor sem mim\b",
 )
 
 # Italian and Dutch: not languages the app answers in, so these get the English message.
@@ -407,8 +455,32 @@ _HAPPENING = _any(
 )
 
 
+_HAPPENING_NOW = _any(
+    r"\b(right now|just now|at the moment|is having|am having|i'm having|keeps? having|"
+    r"minutes? ago|an hour ago|help)\b",
+    r"\b(ahora|en este momento|maintenant|en ce moment|jetzt|gerade|agora|neste momento|"
+    r"hilfe|ayuda|aide|ajuda)\b",
+)
+
+
 def _as_a_topic(text: str) -> bool:
-    return bool(_AS_A_TOPIC.search(text)) and not _HAPPENING.search(text)
+    """The red flag is asked about, not happening. In a message of several sentences the
+    question and what is happening are read per sentence: "My walking has got slower ... is it
+    true it can cause seizures?" asks about seizures, though "my walking has" tells of now."""
+    if not _AS_A_TOPIC.search(text):
+        return False
+    if not _HAPPENING.search(text):
+        return True
+    flagged = [
+        piece
+        for piece in re.split(r"(?<=[.!?])\s+", text)
+        if _EMERGENCY.search(piece) or _EMERGENCY_OTHER.search(piece)
+    ]
+    return (
+        len(flagged) > 0
+        and all(_AS_A_TOPIC.search(p) and not _HAPPENING.search(p) for p in flagged)
+        and not _HAPPENING_NOW.search(text)
+    )
 
 
 def _pattern_verdict(question: str) -> Verdict:

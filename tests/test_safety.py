@@ -752,3 +752,87 @@ def test_means_and_farewells_without_a_word_of_distress_are_a_crisis(question):
 )
 def test_look_alikes_of_means_and_farewells_are_not_a_crisis(question):
     assert route(question) != "crisis"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "would 30 baclofen be enough",
+        "I don't want to go on anymore.",
+        "i don't want to go on like this and nobody gets it",
+        "ya no quiero seguir aqui, estoy cansada de ser una carga para mis hijos",
+        "Je ne veux plus être là.",
+        "Ich will nicht mehr hier sein",
+        "Ich will nicht mehr weitermachen.",
+        "Não quero mais estar aqui porque sou um peso",
+        "Mis hijos estarían mejor sin mí",
+        "Ils seraient mieux sans moi",
+        "Sie wären alle besser dran ohne mich",
+        "Eles estariam melhor sem mim",
+    ],
+)
+def test_not_wanting_to_be_here_or_go_on_is_a_crisis_in_every_language(question):
+    assert route(question) == "crisis"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Would 30 minutes be enough exercise?",
+        "Is 20 mg of baclofen enough?",
+        "I take 20 baclofen a day, is that enough?",
+        "I don't want to go on with physio, it hurts",
+        "No quiero seguir con la fisioterapia, me duele",
+        "No quiero estar aquí en la sala de espera tres horas, ¿hay fisio a domicilio?",
+        "Je ne veux plus continuer la kiné",
+        "Ich will nicht mehr weitermachen mit der Physio",
+        "Não quero continuar a fisioterapia, dói",
+    ],
+)
+def test_look_alikes_of_not_wanting_to_go_on_are_not_a_crisis(question):
+    assert route(question) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Did my stretches this morning and then my left arm and leg just went heavy and my words "
+        "came out wrong, it's been 20 minutes. Should I still go to hydro this afternoon?",
+        "my heart is pounding really fast and i feel like i'm about to black out",
+        "everything suddenly went double and I can't stand up",
+        "my friend took a whole bottle of pills and now she's not answering me",
+        "My husband took all his tablets at once, what do I do",
+    ],
+)
+def test_stroke_signs_fainting_now_and_someone_elses_overdose_are_emergencies(question):
+    assert route(question) == "emergency"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When I get hot my legs go heavy and my speech gets slurred, is that normal?",
+        "I felt like I was going to pass out during spin class, is that normal?",
+        "I suddenly couldn't stand the heat in the pool",
+        "my mum took the whole course of steroids last year and it helped",
+    ],
+)
+def test_look_alikes_of_stroke_signs_and_fainting_are_not_emergencies(question):
+    assert route(question) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "My balance has got worse lately and I've read about fampridine. I'm doing physio too. "
+        "What are its side effects, and can it cause seizures?",
+        "My legs are stiff most days. Is fainting a side effect of baclofen?",
+    ],
+)
+def test_a_red_flag_asked_about_in_a_long_message_is_read_in_its_own_sentence(question):
+    # "my balance has", "my legs are" tell of now, but not of the red flag asked about.
+    assert route(question) is None
+
+
+def test_a_red_flag_asked_about_beside_one_happening_now_is_an_emergency():
+    assert route("Can MS cause seizures? My husband is having one.") == "emergency"
