@@ -16,7 +16,8 @@ were written later still (long posts with one sentence of distress among rehab t
 no punctuation, and look-alikes near the boundary: money worries, tiredness, "can MS cause
 seizures?"), split by the same every-third rule; their held-out third is `heldout-v3`.
 Cases whose id starts with `safety-v4-` (ordinary sentences of long posts: worries, guilt,
-family, work; and questions about means) likewise give `heldout-v4`. The ordinary questions of
+family, work; and questions about means) likewise give `heldout-v4`, and `safety-v5-` (indirect
+crisis, lay emergencies and their look-alikes, to widen the bank) `heldout-v5`. The ordinary questions of
 the answer evaluation (evals/cases.jsonl) are routed too, for false alarms on long posts.
 Runs the router alone (no index needed), exactly as `Assistant.ask` calls it.
 
@@ -58,12 +59,17 @@ def load(path: Path = CASES) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
+def in_bank(case: dict[str, Any]) -> bool:
+    """A dev single message, except the v5 look-alikes: they borrow the words of the v5 crisis
+    messages ("tablets in a kitchen drawer", "letters to my kids"), and with them in the bank
+    cross-validated dev crisis recall fell from 198 to 194 of 200 (they pull crisis messages
+    that share their words towards ordinary). They measure false alarms only."""
+    hard_look_alike = case["id"].startswith(FIFTH) and case["kind"] == "lookalike"
+    return case["split"] == "dev" and not case.get("history") and not hard_look_alike
+
+
 def write_bank(cases: list[dict[str, Any]], path: Path = BANK) -> int:
-    rows = [
-        f"{BANK_LABELS[c['kind']]}\t{c['question']}"
-        for c in cases
-        if c["split"] == "dev" and not c.get("history")
-    ]
+    rows = [f"{BANK_LABELS[c['kind']]}\t{c['question']}" for c in cases if in_bank(c)]
     header = "# The semantic safety layer's bank: the dev split of evals/safety_cases.jsonl\n"
     header += "# (python -m evals.safety --write-bank). label<TAB>message\n"
     path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
@@ -100,6 +106,10 @@ LATEST = "safety-v4-"
 """Sentences of ordinary long posts (worries, guilt, tiredness, family, work) and questions about
 means, written when the sentence reading was found to flag most long rehab posts: their held-out
 third is reported on its own."""
+FIFTH = "safety-v5-"
+"""Indirect crisis messages (passive wishes, burden, goodbyes, plans, self-harm), emergencies in
+lay words and look-alikes that borrow their words, in en/es/fr/de/pt, written to widen the bank
+after the round-3 loss of held-out crisis recall: their held-out third is reported on its own."""
 
 
 def split_of(case: dict[str, Any]) -> str:
@@ -109,6 +119,8 @@ def split_of(case: dict[str, Any]) -> str:
         return "heldout-v3"
     if case.get("id", "").startswith(LATEST) and case["split"] == "heldout":
         return "heldout-v4"
+    if case.get("id", "").startswith(FIFTH) and case["split"] == "heldout":
+        return "heldout-v5"
     return case["split"]
 
 
@@ -163,7 +175,7 @@ def figures(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, 
 
 def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
     order = {"all": 0, "en": 1, "es": 2, "fr": 3, "de": 4, "pt": 5, "it": 6, "nl": 7}
-    for split in ("heldout", "heldout-fresh", "heldout-v3", "heldout-v4", "dev"):
+    for split in ("heldout", "heldout-fresh", "heldout-v3", "heldout-v4", "heldout-v5", "dev"):
         print(f"\n{split}")
         for key in sorted(
             (k for k in table if k[0] == split), key=lambda k: (k[1], order.get(k[2], 9))
