@@ -458,13 +458,18 @@ def test_safety_cases_follow_the_split_rule_and_are_enough():
 
 def test_the_bank_is_the_dev_split_and_holds_nothing_held_out():
     from assistant.safety_semantic import read_bank
-    from evals.safety import load
+    from evals.safety import in_bank, load
 
     _, texts = read_bank()
     heldout = {c["question"] for c in load() if c["split"] == "heldout"}
     dev = {c["question"] for c in load() if c["split"] == "dev" and not c.get("history")}
-    assert set(texts) == dev
+    assert set(texts) == {c["question"] for c in load() if in_bank(c)}
     assert not set(texts) & heldout
+    # Only the v5 look-alikes of the dev split stay out (they measure false alarms only).
+    left_out = [c for c in load() if c["question"] in dev - set(texts)]
+    assert left_out and all(
+        c["id"].startswith("safety-v5-") and c["kind"] == "lookalike" for c in left_out
+    )
 
 
 def test_safety_figures_count_the_grey_band_as_recall_and_as_a_flag():
