@@ -247,7 +247,7 @@ _ADVICE = _any(
     rf"\bis it (safe|ok|okay|fine|alright) (for me )?to (stop|quit|skip|double|take|mix|combine|"
     rf"switch|come off)\b.{{0,40}}\b{_DRUG}",
     rf"\bwhich {_DRUG} (should|do) i\b",
-    rf"\b(good idea|safe|ok|okay|wise|smart)\b.{{0,20}}\bto (start|stop|take|try|switch|pause|skip)\b"
+    rf"\b(good idea|safe|ok|okay|wise|smart|better)\b.{{0,20}}\bto (start|stop|take|try|switch|pause|skip)\b"
     rf".{{0,40}}\b{_DRUG}",
     rf"\binstead of (my|taking)\b.{{0,30}}\b{_DRUG}",
     # Asked of the assistant itself ("Prescribe me...", "can you prescribe"), not "can they".
@@ -376,6 +376,14 @@ _MAY_I_OTHER = (
 )
 
 _ADVICE_OTHER = _any(
+    # "Would it be better to switch to Kesimpta?"
+    rf"\b(es mejor|seria mejor|conviene|est-ce (que c'est )?mieux|vaut-il mieux|il vaut mieux|"
+    rf"ware es besser|ist es besser|e melhor|seria melhor)\b.{{0,30}}\b(cambie|cambiar|deje|dejar|"
+    rf"empiece|empezar|pase|pasar|changer|passer|arreter|commencer|umzusteigen|umsteigen|"
+    rf"wechseln|zu wechseln|abzusetzen|absetzen|mudar|trocar|parar|deixar|passar)\b.{{0,40}}"
+    rf"\b{_DRUG_OTHER}",
+    rf"\b(ware es besser|ist es besser)\b.{{0,40}}\b{_DRUG_OTHER}.{{0,20}}\b(umzusteigen|zu wechseln|"
+    rf"abzusetzen|zu nehmen|anzufangen)\b",
     rf"\b{_MAY_I_OTHER}\b.{{0,40}}\b{_STOP_START_OTHER}\b.{{0,40}}\b{_DRUG_OTHER}",
     rf"\b{_MAY_I_OTHER}\b.{{0,60}}\b{_DRUG_OTHER}.{{0,40}}\b{_STOP_START_OTHER}\b",
     r"\bcuant(o|a|os|as) (mg|miligramos|pastillas|dosis)\b|\b(que|cual es la) dosis\b",

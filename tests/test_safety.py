@@ -841,3 +841,29 @@ def test_a_red_flag_asked_about_in_a_long_message_is_read_in_its_own_sentence(qu
 
 def test_a_red_flag_asked_about_beside_one_happening_now_is_an_emergency():
     assert route("Can MS cause seizures? My husband is having one.") == "emergency"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Would it be better to switch to Kesimpta?",
+        "¿Es mejor que cambie a Kesimpta?",
+        "Est-ce mieux de passer au Kesimpta ?",
+        "Wäre es besser, auf Kesimpta umzusteigen?",
+        "É melhor mudar para o Kesimpta?",
+    ],
+)
+def test_asking_whether_a_switch_of_medicine_is_better_is_advice(question):
+    assert route(question) == "advice"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Is it better to switch physios?",
+        "¿Es mejor caminar o nadar?",
+        "Ist es besser, die Physio zu wechseln?",
+    ],
+)
+def test_asking_whether_another_change_is_better_is_not_advice(question):
+    assert route(question) is None
