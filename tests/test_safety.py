@@ -96,6 +96,9 @@ def test_curly_apostrophe_is_understood():
         ),
         ("Can I get disability benefits because of my MS?", "disability benefits"),
         ("I get cramps in my calves at night, why?", "cramps"),
+        ("What causes MS in the first place?", "What causes MS"),
+        ("Should I tell my boss about my MS?", "tell my boss"),
+        ("Can physio help after surgery?", "surgery"),
     ],
 )
 def test_topics_beyond_rehab_and_injections_are_named(question, topic):
@@ -882,6 +885,8 @@ def test_asking_whether_another_change_is_better_is_not_advice(question):
         ("J'ai des crampes la nuit, pourquoi ?", "fr", "cramps"),
         ("Wie viel kostet eine Physiotherapie privat?", "de", "price cost"),
         ("Posso pedir pensão de invalidez?", "pt", "disability benefits social security"),
+        ("¿Qué causa la EM?", "es", "causes of MS virus"),
+        ("Soll ich es meinem Chef sagen?", "de", "tell employer"),
     ],
 )
 def test_prices_benefits_and_cramps_are_named_in_other_languages(question, language, topic):
@@ -897,9 +902,25 @@ def test_prices_benefits_and_cramps_are_named_in_other_languages(question, langu
         "How much physio will I need?",
         "What are the benefits of exercise?",
         "Will my insurance pay for OT?",
+        "Tell me how OT works",
+        "Tell me about work accommodations",
     ],
 )
 def test_coverage_amounts_of_therapy_and_benefits_of_exercise_are_in_scope(question):
     from assistant.safety import out_of_scope_phrases
 
     assert out_of_scope_phrases(question) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("J'ai peur de perdre mon travail à cause de la SEP. Qui peut m'aider ?", "fr"),
+        ("Tengo miedo de perder mi trabajo a causa de la EM", "es"),
+        ("Tenho medo de perder o emprego por causa da EM", "pt"),
+    ],
+)
+def test_because_of_ms_is_not_asking_what_causes_it(question, language):
+    from assistant.safety import out_of_scope_phrases
+
+    assert out_of_scope_phrases(question, language) == []
