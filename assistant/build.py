@@ -102,7 +102,7 @@ def build_lanes(
         retriever = Retriever(other, translated_embedder, second)
         # The main lane's view has already embedded the headings with this model.
         retriever.view.headings = main.retriever.reader.views[0].headings
-        retriever.reader = UnitReader([retriever.view], TRANSLATED_WEIGHTS)
+        retriever.reader = UnitReader([retriever.view])
         retriever.reader.prepare(retriever.units)
         return _lane(second, other, translated_embedder, retriever, (other,), model)
 
@@ -167,9 +167,6 @@ def use_query_threads(settings: Settings) -> None:
         import torch
 
         torch.set_num_threads(settings.query_threads)
-
-
-TRANSLATED_WEIGHTS = {"sentence": 0.7, "heading": 0.3, "coverage": 0.0}
 
 
 def aligned_view(target: Retriever, other: Store, embedder: Embedder) -> View:
