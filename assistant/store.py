@@ -33,6 +33,7 @@ import functools
 import itertools
 import json
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -45,6 +46,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from assistant.errors import ConfigError, IndexDamagedError, IndexMismatchError, IndexMissingError
+from assistant.lexical import LEXICAL_FOLDER, LexicalIndex, built_for, chunks_key
+from assistant.lexical import write as write_lexical
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.settings import Settings
 
@@ -117,7 +120,17 @@ class Store(Protocol):
 
     def needs_upgrade(self) -> bool:
         """The index was built by an older version and a run should bring it up to date (its
-        sentence vector file), though no document changed."""
+        sentence vector file, its lexical index), though no document changed."""
+        ...
+
+    def lexical_index(self, chunks: list[Chunk]) -> LexicalIndex | None:
+        """The lexical index ingest wrote for exactly these chunks (memory-mapped); None when
+        the index keeps none (a Chroma server) or it was built for other chunks."""
+        ...
+
+    def write_lexical_index(self) -> None:
+        """Write the lexical index of the current chunks beside the index (nothing with a
+        Chroma server): the end of every ingest run and of a removal."""
         ...
 
     def version(self) -> str:
@@ -239,6 +252,7 @@ class ChromaStore:
             raise IndexMissingError(
                 f"No index found in {index_dir}/. Run `python -m ingest` (or `make ingest`) first."
             )
+        self._vector_rows: dict[str, tuple[int, int, str]] | None = None
         with self.guarded():
             self._generation = ""
             if url:
@@ -250,6 +264,7 @@ class ChromaStore:
                     self._client.delete_collection(self._name(name))
                 if not url:
                     (index_dir / VECTOR_FILE).unlink(missing_ok=True)
+                    shutil.rmtree(index_dir / LEXICAL_FOLDER, ignore_errors=True)
             self._open(create)
 
     @contextmanager
@@ -343,24 +358,26 @@ class ChromaStore:
 
     @_guard
     def documents(self) -> dict[str, Document]:
-        docs = {}
+        docs, rows = {}, {}
         for found in self._pages(self._documents, ["documents", "metadatas"]):
             for doc_id, text, meta in zip(
                 found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
             ):
-                docs[doc_id] = _document_from_record(doc_id, text or "", dict(meta or {}))
+                meta = dict(meta or {})
+                docs[doc_id] = _document_from_record(doc_id, text or "", meta)
+                rows[doc_id] = _vector_rows(meta)
+        self._vector_rows = rows
         return docs
 
     @_guard
     def chunks(self, documents: dict[str, Document]) -> list[Chunk]:
         """Current chunks of the given documents, in document order."""
+        # A chunk's text is its document's text from start to end: not read a second time.
         chunks = [
-            _chunk_from_record(cid, text or "", dict(meta or {}))
-            for found in self._pages(self._chunks, ["documents", "metadatas"])
-            for cid, text, meta in zip(
-                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
-            )
-            if _is_current(dict(meta or {}), documents)
+            _chunk_from_record(cid, documents[str(meta["doc_id"])].text, dict(meta))
+            for found in self._pages(self._chunks, ["metadatas"])
+            for cid, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
+            if meta and _is_current(dict(meta), documents)
         ]
         return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
@@ -410,14 +427,14 @@ class ChromaStore:
             return None
         mapped = np.memmap(path, dtype="<f4", mode="r")
         matrix = mapped[: len(mapped) - len(mapped) % width].reshape(-1, width)
+        # Where each document's rows are was read with the documents (not read again).
+        if self._vector_rows is None:
+            self.documents()
         first = {}
-        for found in self._pages(self._documents, ["metadatas"]):
-            for doc_id, meta in zip(found["ids"], found["metadatas"] or [], strict=True):
-                meta = dict(meta or {})
-                row = int(str(meta.get("vector_row", -1)))
-                document = documents.get(doc_id)
-                if row >= 0 and document and document.content_hash == meta.get("content_hash"):
-                    first[doc_id] = (row, int(str(meta.get("vector_count", 0))))
+        for doc_id, (row, count, version) in (self._vector_rows or {}).items():
+            document = documents.get(doc_id)
+            if row >= 0 and document and document.content_hash == version:
+                first[doc_id] = (row, count)
         return matrix, first
 
     def _sentence_width(self) -> int:
@@ -553,10 +570,34 @@ class ChromaStore:
         self._sweep_pending()
         self._fill_vector_file()
         self._record(corpus_hash=corpus_hash, version=uuid.uuid4().hex)
+        self.write_lexical_index()
 
     @_guard
     def needs_upgrade(self) -> bool:
-        return not self.url and self._metadata().get("vector_file") != "complete"
+        if self.url:
+            return False
+        metadata = self._metadata()
+        lexical = built_for(self.index_dir / LEXICAL_FOLDER)
+        return metadata.get("vector_file") != "complete" or lexical.get("version") != metadata.get(
+            "version"
+        )
+
+    def lexical_index(self, chunks: list[Chunk]) -> LexicalIndex | None:
+        if self.url:
+            return None
+        with self.guarded():
+            return LexicalIndex.load(self.index_dir / LEXICAL_FOLDER, chunks_key(chunks))
+
+    @_guard
+    def write_lexical_index(self) -> None:
+        """BM25 and the postings of the current chunks, saved in the index folder for the
+        store's version (so `needs_upgrade` knows whether it is behind) and the chunks' ids
+        (so a reader uses it only for those chunks)."""
+        if self.url:
+            return
+        chunks = self.chunks(self.documents())
+        version = str(self._metadata().get("version", ""))
+        write_lexical(self.index_dir / LEXICAL_FOLDER, chunks, version)
 
     def _metadata(self) -> dict[str, Any]:
         """The chunks collection's metadata as it is now (where the index's own fields are)."""
@@ -807,14 +848,21 @@ def _chunk_record(chunk: Chunk) -> dict[str, Any]:
     }
 
 
-def _chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+def _vector_rows(meta: dict[str, Any]) -> tuple[int, int, str]:
+    """(first row in the vector file, how many, version) a document record names."""
+    row, count = int(str(meta.get("vector_row", -1))), int(str(meta.get("vector_count", 0)))
+    return row, count, str(meta.get("content_hash", ""))
+
+
+def _chunk_from_record(chunk_id: str, document_text: str, meta: dict[str, Any]) -> Chunk:
     page = int(meta.get("page", -1))
+    start, end = int(meta["start"]), int(meta["end"])
     return Chunk(
         chunk_id=chunk_id,
         doc_id=str(meta["doc_id"]),
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        text=text,
+        start=start,
+        end=end,
+        text=document_text[start:end],
         section=str(meta.get("section", "")),
         sentences=tuple((int(s), int(e)) for s, e in json.loads(str(meta.get("sentences", "[]")))),
         page=page if page >= 0 else None,

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
 from assistant.models import Document
 from assistant.store import Store, sentence_id
+from assistant.table import SentenceTable
 
 CACHED_ROWS = 8192
 """Rows kept after a read (about 12 MB at 384 dimensions): a few questions' candidates."""
@@ -112,14 +113,23 @@ def _file_rows(
     document's sentences are a run of the table and of the file, in the same order; a run
     of another length than the file's is not trusted (read from the store instead)."""
     at = np.full(len(spans), -1, dtype=np.int64)
+    for doc_id, row, end in _runs(spans):
+        start, count = where.get(doc_id, (-1, 0))
+        if start >= 0 and count == end - row and start + count <= size:
+            at[row:end] = np.arange(start, start + end - row)
+    return at
+
+
+def _runs(spans: Sequence[tuple[str, int, int]]) -> Iterator[tuple[str, int, int]]:
+    """(doc_id, first row, row after the last) of each document's run of rows."""
+    if isinstance(spans, SentenceTable):
+        yield from spans.runs()
+        return
     row = 0
     while row < len(spans):
         doc_id = spans[row][0]
         end = row
         while end < len(spans) and spans[end][0] == doc_id:
             end += 1
-        start, count = where.get(doc_id, (-1, 0))
-        if start >= 0 and count == end - row and start + count <= size:
-            at[row:end] = np.arange(start, start + end - row)
+        yield doc_id, row, end
         row = end
-    return at

@@ -139,7 +139,9 @@ def remove_from_index(settings: Settings, doc_id: str) -> None:
         try:
             for each in every:
                 moved = _moved(each, settings.index_dir, building)
-                open_store(moved, create=True, shown_as=each.index_dir).remove_document(doc_id)
+                store = open_store(moved, create=True, shown_as=each.index_dir)
+                store.remove_document(doc_id)
+                store.write_lexical_index()
         except BaseException:
             _discard(building)
             raise

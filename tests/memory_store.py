@@ -109,6 +109,12 @@ class MemoryStore:
     def needs_upgrade(self) -> bool:
         return False
 
+    def lexical_index(self, chunks: list[Chunk]) -> None:
+        return None  # no folder: the retriever builds it in memory
+
+    def write_lexical_index(self) -> None:
+        pass
+
     def _drop(self, doc_id: str, keep: str | None) -> None:
         for cid, (chunk, version, _) in list(self._chunks.items()):
             if chunk.doc_id == doc_id and version != keep:
