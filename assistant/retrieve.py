@@ -30,7 +30,7 @@ from assistant.models import Chunk, Document, Passage
 from assistant.reader import ScoredUnit, UnitReader, View
 from assistant.settings import Settings
 from assistant.store import Store, sentence_of_id
-from assistant.table import SentenceTable
+from assistant.table import ChunkTable, SentenceTable
 from assistant.text import content_terms, expand
 from assistant.units import AnswerUnit, build_units
 from assistant.vectors import SentenceVectors
@@ -80,12 +80,18 @@ class Retriever:
         self._dense_weight = settings.dense_weight
         self._nearest_sentences = settings.nearest_sentences
         self.documents: dict[str, Document] = store.documents()
-        self.chunks: list[Chunk] = store.chunks(self.documents)
+        # Written by ingest beside an index in a folder and read (the lexical index mapped);
+        # else (a server, an index from before them) built from the store's chunks.
+        saved = store.saved_tables(self.documents)
+        if saved is None:
+            self.chunks = ChunkTable.of_chunks(store.chunks(self.documents), self.documents)
+        else:
+            self.chunks, self._lexical = saved
         if not self.chunks:
             raise IndexMissingError("The index has no documents. Run `python -m ingest` first.")
-        self._position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        # Written by ingest beside an index in a folder and memory-mapped; else built here.
-        self._lexical = store.lexical_index(self.chunks) or LexicalIndex.build(self.chunks)
+        if saved is None:
+            self._lexical = LexicalIndex.build(self.chunks)
+        self._position = {chunk_id: i for i, chunk_id in enumerate(self.chunks.ids)}
         self._max_idf = self._lexical.max_idf
         # The sentences ingest stored are those of the chunks (each chunk records its own), so
         # the sentence table needs no read of the sentence collection; their vectors are read
@@ -93,11 +99,8 @@ class Retriever:
         # Sorted by document and offset, so neighbouring rows are neighbouring sentences.
         self.sentence_spans = SentenceTable.of_chunks(self.chunks)
         self._doc_number = {d: i for i, d in enumerate(self.sentence_spans.doc_ids)}
-        self._chunk_key = _keys(
-            np.array([self._doc_number[c.doc_id] for c in self.chunks], dtype=np.int64),
-            np.array([c.start for c in self.chunks], dtype=np.int64),
-        )
-        self._chunk_end = np.array([c.end for c in self.chunks], dtype=np.int64)
+        self._chunk_key = _keys(self.chunks.column("doc"), self.chunks.column("start"))
+        self._chunk_end = self.chunks.column("end").astype(np.int64)
         self.sentence_vectors = SentenceVectors(store, self.sentence_spans, self.documents)
         self.sentence_chunk = self._chunks_at(
             self.sentence_spans.doc.astype(np.int64), self.sentence_spans.start.astype(np.int64)
@@ -128,11 +131,7 @@ class Retriever:
     def headings(self) -> set[str]:
         """Every heading an answer unit can sit under (chunk sections and heading lines),
         for a reader to embed at load without building the units."""
-        found = {c.section for c in self.chunks if c.section}
-        for chunk in self.chunks:
-            text = self.documents[chunk.doc_id].text
-            found.update(text[s:e].strip() for s, e, kind in chunk.blocks if kind == "heading")
-        return found - {""}
+        return self.chunks.headings()
 
     def chunk_at(self, doc_id: str, start: int) -> int:
         """Index of the chunk holding a sentence (chunks are sorted by document and start)."""

@@ -46,10 +46,10 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from assistant.errors import ConfigError, IndexDamagedError, IndexMismatchError, IndexMissingError
-from assistant.lexical import LEXICAL_FOLDER, LexicalIndex, built_for, chunks_key
-from assistant.lexical import write as write_lexical
+from assistant.lexical import LexicalIndex
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.settings import Settings
+from assistant.table import TABLES_FOLDER, ChunkTable, built_for, read_tables, write_tables
 
 INDEX_FORMAT = "v4"
 """Bump when cleaning, chunking or the stored metadata change what an index contains.
@@ -123,14 +123,17 @@ class Store(Protocol):
         sentence vector file, its lexical index), though no document changed."""
         ...
 
-    def lexical_index(self, chunks: list[Chunk]) -> LexicalIndex | None:
-        """The lexical index ingest wrote for exactly these chunks (memory-mapped); None when
-        the index keeps none (a Chroma server) or it was built for other chunks."""
+    def saved_tables(
+        self, documents: dict[str, Document]
+    ) -> tuple[ChunkTable, LexicalIndex] | None:
+        """The chunk table and lexical index ingest wrote for exactly these documents' versions
+        (read, not built); None when the index keeps none (a Chroma server) or they were
+        written for other versions: the reader builds them from `chunks` then."""
         ...
 
-    def write_lexical_index(self) -> None:
-        """Write the lexical index of the current chunks beside the index (nothing with a
-        Chroma server): the end of every ingest run and of a removal."""
+    def write_tables(self) -> None:
+        """Write the chunk table and lexical index of the current documents beside the index
+        (nothing with a Chroma server): the end of every ingest run and of a removal."""
         ...
 
     def version(self) -> str:
@@ -264,7 +267,7 @@ class ChromaStore:
                     self._client.delete_collection(self._name(name))
                 if not url:
                     (index_dir / VECTOR_FILE).unlink(missing_ok=True)
-                    shutil.rmtree(index_dir / LEXICAL_FOLDER, ignore_errors=True)
+                    shutil.rmtree(index_dir / TABLES_FOLDER, ignore_errors=True)
             self._open(create)
 
     @contextmanager
@@ -570,34 +573,36 @@ class ChromaStore:
         self._sweep_pending()
         self._fill_vector_file()
         self._record(corpus_hash=corpus_hash, version=uuid.uuid4().hex)
-        self.write_lexical_index()
+        self.write_tables()
 
     @_guard
     def needs_upgrade(self) -> bool:
         if self.url:
             return False
         metadata = self._metadata()
-        lexical = built_for(self.index_dir / LEXICAL_FOLDER)
-        return metadata.get("vector_file") != "complete" or lexical.get("version") != metadata.get(
+        tables = built_for(self.index_dir / TABLES_FOLDER)
+        return metadata.get("vector_file") != "complete" or tables.get("version") != metadata.get(
             "version"
         )
 
-    def lexical_index(self, chunks: list[Chunk]) -> LexicalIndex | None:
+    def saved_tables(
+        self, documents: dict[str, Document]
+    ) -> tuple[ChunkTable, LexicalIndex] | None:
         if self.url:
             return None
         with self.guarded():
-            return LexicalIndex.load(self.index_dir / LEXICAL_FOLDER, chunks_key(chunks))
+            return read_tables(self.index_dir / TABLES_FOLDER, documents)
 
     @_guard
-    def write_lexical_index(self) -> None:
-        """BM25 and the postings of the current chunks, saved in the index folder for the
-        store's version (so `needs_upgrade` knows whether it is behind) and the chunks' ids
-        (so a reader uses it only for those chunks)."""
+    def write_tables(self) -> None:
+        """The chunk table and the lexical index of the current chunks, saved in the index
+        folder for the documents' versions (so a reader uses them only for those) and the
+        store's version (so `needs_upgrade` knows whether they are behind)."""
         if self.url:
             return
-        chunks = self.chunks(self.documents())
+        documents = self.documents()
         version = str(self._metadata().get("version", ""))
-        write_lexical(self.index_dir / LEXICAL_FOLDER, chunks, version)
+        write_tables(self.index_dir / TABLES_FOLDER, documents, self.chunks(documents), version)
 
     def _metadata(self) -> dict[str, Any]:
         """The chunks collection's metadata as it is now (where the index's own fields are)."""

@@ -141,7 +141,7 @@ def remove_from_index(settings: Settings, doc_id: str) -> None:
                 moved = _moved(each, settings.index_dir, building)
                 store = open_store(moved, create=True, shown_as=each.index_dir)
                 store.remove_document(doc_id)
-                store.write_lexical_index()
+                store.write_tables()
         except BaseException:
             _discard(building)
             raise

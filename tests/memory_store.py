@@ -109,10 +109,10 @@ class MemoryStore:
     def needs_upgrade(self) -> bool:
         return False
 
-    def lexical_index(self, chunks: list[Chunk]) -> None:
-        return None  # no folder: the retriever builds it in memory
+    def saved_tables(self, documents: dict[str, Document]) -> None:
+        return None  # no folder: the retriever builds its tables from the chunks
 
-    def write_lexical_index(self) -> None:
+    def write_tables(self) -> None:
         pass
 
     def _drop(self, doc_id: str, keep: str | None) -> None:

@@ -1,8 +1,9 @@
-"""The lexical index (BM25 and word postings) written beside an embedded index at ingest and
-memory-mapped at load: it gives the same search as one built in memory, follows every change
-of the index (re-ingest, removal, the copy swapped in), is built for an index from before it,
-and is used only for the very chunks it was built from. The compact sentence table reads like
-the list of tuples it replaced."""
+"""The chunk table and the lexical index (BM25 and word postings) written beside an embedded
+index at ingest and read at load (the lexical index memory-mapped): they give the same chunks
+and search as tables built from the store's chunks in memory, follow every change of the index
+(re-ingest, removal, the copy swapped in), are written for an index from before them, and are
+used only for the very documents' versions they were written for. The compact sentence table
+reads like the list of tuples it replaced."""
 
 from __future__ import annotations
 
@@ -18,11 +19,10 @@ from memory_store import MemoryStore
 from test_store import indexed
 
 from assistant.build import build_embedder
-from assistant.lexical import LEXICAL_FOLDER, built_for, chunks_key
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
 from assistant.store import open_store
-from assistant.table import SentenceTable
+from assistant.table import TABLES_FOLDER, ChunkTable, SentenceTable, built_for, documents_key
 from assistant.text import content_terms
 from ingest.pipeline import remove_from_index
 
@@ -45,7 +45,7 @@ def built(tmp_path) -> Settings:
 def _retriever(settings: Settings, in_memory: bool = False) -> Retriever:
     store = open_store(settings)
     if in_memory:
-        store.lexical_index = lambda chunks: None  # type: ignore[method-assign]
+        store.saved_tables = lambda documents: None  # type: ignore[method-assign]
     return Retriever(store, build_embedder(settings), settings)
 
 
@@ -71,14 +71,22 @@ def _old_postings(retriever: Retriever) -> dict[str, list[int]]:
     return holders
 
 
-def test_ingest_writes_it_and_the_retriever_reads_it(built):
+def _written_for(settings: Settings, retriever: Retriever) -> bool:
+    return built_for(settings.index_dir / TABLES_FOLDER)["documents"] == documents_key(
+        retriever.documents
+    )
+
+
+def test_ingest_writes_them_and_the_retriever_reads_them(built):
     retriever = _retriever(built)
-    lexical = built.index_dir / LEXICAL_FOLDER
-    assert built_for(lexical)["key"] == chunks_key(retriever.chunks)
+    assert _written_for(built, retriever)
     assert not open_store(built).needs_upgrade()
-    loaded = open_store(built).lexical_index(retriever.chunks)
-    assert loaded is not None
-    assert isinstance(loaded._indices, np.memmap)  # mapped, not copied
+    saved = open_store(built).saved_tables(retriever.documents)
+    assert saved is not None
+    chunks, lexical = saved
+    assert isinstance(lexical._indices, np.memmap)  # mapped, not copied
+    store = open_store(built)
+    assert list(chunks) == store.chunks(store.documents())
 
 
 def test_the_file_searches_exactly_like_the_index_built_in_memory(built):
@@ -121,7 +129,7 @@ def test_it_follows_a_changed_a_new_and_a_removed_document(built):
     assert report.added
     assert report.removed
     retriever = _retriever(built)
-    assert built_for(built.index_dir / LEXICAL_FOLDER)["key"] == chunks_key(retriever.chunks)
+    assert _written_for(built, retriever)
     assert retriever.documents.keys().isdisjoint({removed_id})
     for word, doc_id in (("zanzibarian", OT_ID), ("quokkabelt", "pool")):
         holders = retriever._lexical.holders(content_terms(word)[0])
@@ -133,29 +141,44 @@ def test_removing_a_document_in_the_app_rewrites_it(built):
     remove_from_index(built, OT_ID)
     retriever = _retriever(built)
     assert OT_ID not in retriever.documents
-    assert built_for(built.index_dir / LEXICAL_FOLDER)["key"] == chunks_key(retriever.chunks)
+    assert _written_for(built, retriever)
     assert not open_store(built).needs_upgrade()
 
 
 def test_an_index_from_before_the_file_gets_it_at_the_next_ingest(built):
     expected = _searches(_retriever(built))
-    shutil.rmtree(built.index_dir / LEXICAL_FOLDER)
+    shutil.rmtree(built.index_dir / TABLES_FOLDER)
     assert open_store(built).needs_upgrade()
     assert _searches(_retriever(built)) == expected  # built in memory meanwhile
     report = ingest([built.corpus_dir], built)
     assert not (report.added)
     assert not (report.updated)
     assert not (report.removed)
-    assert (built.index_dir / LEXICAL_FOLDER / "built.json").exists()
+    assert (built.index_dir / TABLES_FOLDER / "built.json").exists()
     assert not open_store(built).needs_upgrade()
     assert _searches(_retriever(built)) == expected
 
 
-def test_a_file_built_for_other_chunks_is_not_used(built):
-    retriever = _retriever(built)
+def test_tables_written_for_other_versions_are_not_used(built):
     store = open_store(built)
-    assert store.lexical_index(retriever.chunks[:-1]) is None
-    assert store.lexical_index(list(reversed(retriever.chunks))) is None
+    documents = store.documents()
+    assert store.saved_tables(documents) is not None
+    fewer = dict(list(documents.items())[:-1])
+    assert store.saved_tables(fewer) is None
+    other = {**documents, OT_ID: dataclasses.replace(documents[OT_ID], content_hash="other")}
+    assert store.saved_tables(other) is None
+
+
+def test_the_chunk_table_gives_back_the_chunks(built):
+    store = open_store(built)
+    documents = store.documents()
+    chunks = store.chunks(documents)
+    table = ChunkTable.of_chunks(chunks, documents)
+    assert len(table) == len(chunks)
+    assert list(table) == chunks
+    assert table[-1] == chunks[-1]
+    assert table[1:3] == chunks[1:3]
+    assert table.ids == [c.chunk_id for c in chunks]
 
 
 def test_without_a_folder_it_is_built_in_memory(built):
@@ -163,7 +186,7 @@ def test_without_a_folder_it_is_built_in_memory(built):
     store = open_store(built)
     documents = store.documents()
     memory.write_documents(indexed(sorted(built.corpus_dir.glob("*.txt")), built), set())
-    assert memory.lexical_index([]) is None
+    assert memory.saved_tables({}) is None
     retriever = Retriever(memory, build_embedder(built), built)
     assert len(retriever.chunks) == len(store.chunks(documents))
     assert _searches(retriever)[0]
