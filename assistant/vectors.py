@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant.models import Document
-from assistant.store import Store, sentence_id
+from assistant.store import RowFile, Store, sentence_id
 from assistant.table import SentenceTable
 
 CACHED_ROWS = 8192
@@ -58,7 +58,7 @@ class SentenceVectors:
         self._cached = cached
         self._rows: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()  # the app answers questions from several threads
-        self._matrix: np.ndarray | None = None
+        self._matrix: RowFile | None = None
         self._in_file = np.zeros(0, dtype=np.int64)
         mapped = store.sentence_matrix(dict(documents))
         if mapped is not None:

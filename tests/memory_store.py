@@ -57,9 +57,7 @@ class MemoryStore:
                 rows[row] = by_id[each]
         return rows
 
-    def sentence_matrix(
-        self, documents: dict[str, Document]
-    ) -> tuple[np.ndarray, dict[str, tuple[int, int]]] | None:
+    def sentence_matrix(self, documents: dict[str, Document]) -> None:
         return None  # no file: the vectors are read by id (sentence_vectors)
 
     def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
