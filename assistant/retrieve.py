@@ -8,9 +8,11 @@ know: "IADL", "dalfampridine", "two-hour rule".
 
 `retrieve` then hands the answer units of the best passages to the reader (reader.py), which
 reads them against what is asked; the result is a `RetrievalResult`, the only thing the
-answerer sees. The chunks, the sentence table (offsets) and the lexical index are held in
-memory, built once per process; the vectors stay in the store and are read for the sentences
-a question needs (assistant/vectors.py).
+answerer sees. The chunks and the sentence table are compact arrays (assistant/table.py);
+for an index in a folder they and the lexical index (assistant/lexical.py) are written by
+ingest and read at load, otherwise built from the store's chunks once per process. The
+vectors stay in the store and are read for the sentences a question needs
+(assistant/vectors.py); answer units are built for the passages a question reads.
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ Three collections:
 - `chunks`: passages with their embeddings, for dense retrieval.
 - `sentences`: every quotable sentence with its embedding, for picking answer sentences.
 
+Beside an embedded index, in its folder: the sentence vectors as a file (VECTOR_FILE), and
+the chunk table and lexical index (`tables/`, assistant/table.py), written at the end of every
+ingest run, so a reader does not read every chunk or index their words at load.
+
 Writes are ordered so an interrupted run leaves the previous index usable: a changed
 document's new chunks are added under new ids, then its document record is switched to
 the new version, then the old chunks are deleted. Readers only trust chunks whose
@@ -709,8 +713,8 @@ _COLLECTIONS = ("documents", "chunks", "sentences")
 
 VECTOR_FILE = "sentence_vectors.f32"
 """In an index folder: every sentence vector written, float32 rows, appended per write; a
-document's record names the row where its sentences start (`vector_row`). Memory-mapped by
-the retriever instead of copied (assistant/vectors.py). Rows of replaced documents stay
+document's record names the row where its sentences start (`vector_row`). Read by row
+(`RowFile`) by the retriever instead of copied (assistant/vectors.py). Rows of replaced documents stay
 until `--reset`."""
 
 

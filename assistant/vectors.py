@@ -2,8 +2,9 @@
 
 The retriever numbers the index's sentences (the rows of its sentence table, sorted by
 document and offset). `SentenceVectors` gives the vectors of some rows. In an index folder
-they come from the vector file ingest writes (store.VECTOR_FILE), memory-mapped: nothing is
-read at load, and a question touches only its candidates' rows. With a Chroma server (nothing
+they come from the vector file ingest writes (store.VECTOR_FILE), read with pread
+(store.RowFile): nothing is read at load, and a question reads only its candidates' rows,
+which then count in the system's file cache, not in the process's memory. With a Chroma server (nothing
 is kept locally), or for a document the file does not hold yet, they are read from the store
 by id, in one request per call, and the last few thousand are kept, since the reader and Find
 read again rows that dense scoring just read.
@@ -11,7 +12,9 @@ read again rows that dense scoring just read.
 Measured at 9,527 chunks (evals/bench_vectors.py, the three ways taking turns on each
 question, busy machine): retrieval and reading took p50 8.2 / p95 29.8 ms with every vector
 copied into memory (10.5 s of load to copy them), 63 / 153 ms reading them from Chroma by id
-(about 23 ms per 1,000 ids), 11.8 / 39.8 ms memory-mapped (nothing at load).
+(about 23 ms per 1,000 ids), 11.8 / 39.8 ms memory-mapped (nothing at load). Read with
+pread instead of a memory map (at 95,000 chunks, README), a question costs the same and the
+process no longer grows with every row read.
 
 Deliberately not here: which rows a question reads (retrieve.py decides that).
 """

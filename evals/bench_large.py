@@ -208,7 +208,11 @@ def app_over_http(base: Path, embedder: str, asks: int) -> dict[str, float]:
         rss = _rss_mb(str(app.pid))
     finally:
         app.terminate()
-        app.wait(timeout=30)
+        try:
+            app.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
     return {
         "app up s": up,
         "app first answer s": first,
