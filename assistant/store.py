@@ -53,7 +53,14 @@ from assistant.errors import ConfigError, IndexDamagedError, IndexMismatchError,
 from assistant.lexical import LexicalIndex
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.settings import Settings
-from assistant.table import TABLES_FOLDER, ChunkTable, built_for, read_tables, write_tables
+from assistant.table import (
+    TABLES_FOLDER,
+    ChunkTable,
+    built_for,
+    read_tables,
+    restamp_tables,
+    write_tables,
+)
 
 INDEX_FORMAT = "v4"
 """Bump when cleaning, chunking or the stored metadata change what an index contains.
@@ -605,7 +612,9 @@ class ChromaStore:
             return
         documents = self.documents()
         version = str(self._metadata().get("version", ""))
-        write_tables(self.index_dir / TABLES_FOLDER, documents, self.chunks(documents), version)
+        folder = self.index_dir / TABLES_FOLDER
+        if not restamp_tables(folder, documents, version):
+            write_tables(folder, documents, self.chunks(documents), version)
 
     def _metadata(self) -> dict[str, Any]:
         """The chunks collection's metadata as it is now (where the index's own fields are)."""

@@ -290,6 +290,17 @@ def write_tables(
     building.rename(folder)
 
 
+def restamp_tables(folder: Path, documents: Mapping[str, Document], version: str) -> bool:
+    """Say the tables in `folder` hold the store's `version` too, when they were written for
+    exactly these documents (a run that changed no document need not write them again);
+    False when they were not (they are to be written)."""
+    built = built_for(folder)
+    if built.get("documents") != documents_key(documents):
+        return False
+    (folder / _BUILT).write_text(json.dumps({**built, "version": version}), encoding="utf-8")
+    return True
+
+
 def read_tables(
     folder: Path, documents: Mapping[str, Document]
 ) -> tuple[ChunkTable, LexicalIndex] | None:

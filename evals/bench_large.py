@@ -46,6 +46,8 @@ CHUNKS_PER_DOCUMENT = 3.0
 """Chunks ingest makes of one generated document (six paragraphs), measured: 1,327 chunks
 came from 445 documents."""
 CASES = Path(__file__).resolve().parent / "cases.jsonl"
+ROOT = Path(__file__).resolve().parent.parent
+"""The checkout whose CLI and app are timed."""
 
 
 def _settings(base: Path, embedder: str) -> Any:
@@ -155,7 +157,7 @@ def cold_cli(base: Path, embedder: str) -> dict[str, float]:
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "assistant", command, "--json", text],
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=ROOT,
             env=_env(base, embedder),
             capture_output=True,
             text=True,
@@ -182,11 +184,10 @@ def app_over_http(base: Path, embedder: str, asks: int) -> dict[str, float]:
     port = _free_port()
     env = {**_env(base, embedder), "MSRA_PORT": str(port)}
     started = time.perf_counter()
-    root = Path(__file__).resolve().parent.parent
     app = subprocess.Popen(
         [sys.executable, "app.py"],
         env=env,
-        cwd=root,
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

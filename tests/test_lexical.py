@@ -235,3 +235,14 @@ def test_a_setting_of_no_nearest_sentences_never_asks_the_store(built):
     retriever = Retriever(store, build_embedder(settings), settings)
     assert retriever.nearest_sentences(retriever.query(QUESTIONS[0]), 100) == []
     assert _searches(retriever)[0]
+
+
+def test_a_run_that_changes_no_document_only_restamps_them(built):
+    tables = built.index_dir / TABLES_FOLDER
+    written = (tables / "chunks.npz").stat().st_mtime_ns
+    store = open_store(built)
+    store.record_corpus_hash("the same documents")
+    assert (tables / "chunks.npz").stat().st_mtime_ns == written
+    assert built_for(tables)["version"] == store._metadata()["version"]
+    assert not store.needs_upgrade()
+    assert store.saved_tables(store.documents()) is not None
