@@ -117,16 +117,13 @@ class Retriever:
 
     @property
     def units(self) -> list[AnswerUnit]:
-        """Every chunk's answer units, in order (built now: a question builds only those of
-        its passages, `units_of_chunk`)."""
+        """Every chunk's answer units, in order, built now (for tools and tests: a question
+        builds only those of its passages)."""
         return [u for index in range(len(self.chunks)) for u in self._units_of_chunk(index)]
 
-    def units_of_chunk(self, index: int) -> list[AnswerUnit]:
-        """The answer units of chunk `index`, built when first asked for (the last few
-        thousand kept): at 95,000 chunks building all at load took 3.5 s and 80 MB."""
-        return self._units_of_chunk(index)
-
     def _build_units(self, index: int) -> list[AnswerUnit]:
+        """The answer units of chunk `index`, built when a question first reads it (the last
+        4,096 chunks' kept): at 95,000 chunks building all at load took 3.5 s and 80 MB."""
         built = build_units([self.chunks[index]], self.documents, self.sentence_spans)
         return [dataclasses.replace(u, chunk=index) for u in built]
 

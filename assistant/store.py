@@ -131,7 +131,7 @@ class Store(Protocol):
 
     def needs_upgrade(self) -> bool:
         """The index was built by an older version and a run should bring it up to date (its
-        sentence vector file, its lexical index), though no document changed."""
+        sentence vector file, its tables), though no document changed."""
         ...
 
     def saved_tables(
@@ -723,8 +723,8 @@ _COLLECTIONS = ("documents", "chunks", "sentences")
 VECTOR_FILE = "sentence_vectors.f32"
 """In an index folder: every sentence vector written, float32 rows, appended per write; a
 document's record names the row where its sentences start (`vector_row`). Read by row
-(`RowFile`) by the retriever instead of copied (assistant/vectors.py). Rows of replaced documents stay
-until `--reset`."""
+(`RowFile`) by the retriever instead of copied (assistant/vectors.py). Rows of replaced
+documents stay until `--reset`."""
 
 
 class RowFile:

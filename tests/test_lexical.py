@@ -246,3 +246,20 @@ def test_a_run_that_changes_no_document_only_restamps_them(built):
     assert built_for(tables)["version"] == store._metadata()["version"]
     assert not store.needs_upgrade()
     assert store.saved_tables(store.documents()) is not None
+
+
+def test_the_vector_file_reads_rows_as_written(tmp_path):
+    from assistant.store import RowFile
+
+    rows = np.arange(40, dtype="<f4").reshape(10, 4)
+    path = tmp_path / "vectors.f32"
+    path.write_bytes(rows.tobytes() + b"\0\0")  # a row half-written by a killed run
+    vectors = RowFile(path, 4)
+    assert len(vectors) == 10
+    wanted = [7, 2, 3, 3, 9, 0]
+    assert np.array_equal(vectors[wanted], rows[wanted])
+    assert np.array_equal(vectors[np.array([4])], rows[[4]])
+    assert np.array_equal(vectors[5], rows[5])
+    assert vectors[[]].shape == (0, 4)
+    with pytest.raises(IndexError):
+        vectors[[10]]
