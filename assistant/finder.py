@@ -72,10 +72,13 @@ class Finder:
         if not 2 <= len(parts) <= MAX_PASTED_SENTENCES:
             return ranked
         queries = [self._retriever.query(p, language) for p in parts]
-        return [self._with_highlights(m, parts, queries) for m in ranked]
+        return [self._with_highlights(m, parts, queries, rows) for m in ranked]
 
-    def _with_highlights(self, match: Match, parts: list[str], queries: list[Query]) -> Match:
-        """`match` with the sentence of its paragraph that says each pasted sentence marked."""
+    def _with_highlights(
+        self, match: Match, parts: list[str], queries: list[Query], candidates: list[int]
+    ) -> Match:
+        """`match` with the sentence of its paragraph that says each pasted sentence marked.
+        `candidates` are the rows the find compared (where else the sentence may be said)."""
         retriever = self._retriever
         spans = retriever.sentence_spans
         text = retriever.documents[match.doc_id].text
@@ -90,8 +93,9 @@ class Finder:
         for part, query in zip(parts, queries, strict=True):
             if not inside:
                 break
-            # The best place for the sentence anywhere is among its nearest in the store.
-            nearest = retriever.nearest_sentences(query, 1)
+            # The best place for the sentence anywhere is among its nearest in the store, or,
+            # without that search (Settings.nearest_sentences), among the find's candidates.
+            nearest = retriever.nearest_sentences(query, 1) or candidates
             rows = np.array(inside + nearest, dtype=int)
             similarity = retriever.sentence_similarities(query, rows)
             scored = [

@@ -8,16 +8,18 @@ know: "IADL", "dalfampridine", "two-hour rule".
 
 `retrieve` then hands the answer units of the best passages to the reader (reader.py), which
 reads them against what is asked; the result is a `RetrievalResult`, the only thing the
-answerer sees. The chunks, the sentence table (offsets) and the lexical index are held in
-memory, built once per process; the vectors stay in the store and are read for the sentences
-a question needs (assistant/vectors.py).
+answerer sees. The chunks and the sentence table are compact arrays (assistant/table.py);
+for an index in a folder they and the lexical index (assistant/lexical.py) are written by
+ingest and read at load, otherwise built from the store's chunks once per process. The
+vectors stay in the store and are read for the sentences a question needs
+(assistant/vectors.py); answer units are built for the passages a question reads.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
-import math
 import re
 from dataclasses import dataclass
 
@@ -25,10 +27,12 @@ import numpy as np
 
 from assistant.embedding import Embedder, unit
 from assistant.errors import IndexMissingError
+from assistant.lexical import LexicalIndex
 from assistant.models import Chunk, Document, Passage
 from assistant.reader import ScoredUnit, UnitReader, View
 from assistant.settings import Settings
 from assistant.store import Store, sentence_of_id
+from assistant.table import ChunkTable, SentenceTable
 from assistant.text import content_terms, expand
 from assistant.units import AnswerUnit, build_units
 from assistant.vectors import SentenceVectors
@@ -73,52 +77,77 @@ class RetrievalResult:
 
 class Retriever:
     def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
-        import bm25s
-
         self._store = store
         self._embedder = embedder
         self._dense_weight = settings.dense_weight
+        self._nearest_sentences = settings.nearest_sentences
         self.documents: dict[str, Document] = store.documents()
-        self.chunks: list[Chunk] = store.chunks(self.documents)
+        # Written by ingest beside an index in a folder and read (the lexical index mapped);
+        # else (a server, an index from before them) built from the store's chunks.
+        saved = store.saved_tables(self.documents)
+        if saved is None:
+            self.chunks = ChunkTable.of_chunks(store.chunks(self.documents), self.documents)
+        else:
+            self.chunks, self._lexical = saved
         if not self.chunks:
             raise IndexMissingError("The index has no documents. Run `python -m ingest` first.")
-        self._position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        chunk_terms = [content_terms(c.embedding_text()) for c in self.chunks]
-        self._postings = _postings(chunk_terms)
-        self._idf = _idf(self._postings, len(chunk_terms))
-        self._max_idf = max(self._idf.values(), default=1.0)
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(chunk_terms, show_progress=False)
-        self._chunk_spans: dict[str, list[tuple[int, int, int]]] = {}
-        for index, chunk in enumerate(self.chunks):
-            self._chunk_spans.setdefault(chunk.doc_id, []).append((chunk.start, chunk.end, index))
+        if saved is None:
+            self._lexical = LexicalIndex.build(self.chunks)
+        self._position = {chunk_id: i for i, chunk_id in enumerate(self.chunks.ids)}
+        self._max_idf = self._lexical.max_idf
         # The sentences ingest stored are those of the chunks (each chunk records its own), so
         # the sentence table needs no read of the sentence collection; their vectors are read
         # from the store for the rows a question needs (assistant/vectors.py).
         # Sorted by document and offset, so neighbouring rows are neighbouring sentences.
-        self.sentence_spans: list[tuple[str, int, int]] = sorted(
-            {(c.doc_id, s, e) for c in self.chunks for s, e in c.sentences}
-        )
+        self.sentence_spans = SentenceTable.of_chunks(self.chunks)
+        self._doc_number = {d: i for i, d in enumerate(self.sentence_spans.doc_ids)}
+        self._chunk_key = _keys(self.chunks.column("doc"), self.chunks.column("start"))
+        self._chunk_end = self.chunks.column("end").astype(np.int64)
         self.sentence_vectors = SentenceVectors(store, self.sentence_spans, self.documents)
-        self.sentence_chunk = np.array(
-            [self.chunk_at(doc_id, start) for doc_id, start, _ in self.sentence_spans], dtype=int
+        self.sentence_chunk = self._chunks_at(
+            self.sentence_spans.doc.astype(np.int64), self.sentence_spans.start.astype(np.int64)
         )
         self._rows_of_chunk = _RowsOfChunk(self.sentence_chunk, len(self.chunks))
-        self.units: list[AnswerUnit] = build_units(self.chunks, self.documents, self.sentence_spans)
-        self._units_of_chunk: dict[int, list[int]] = {}
-        for number, answer_unit in enumerate(self.units):
-            self._units_of_chunk.setdefault(answer_unit.chunk, []).append(number)
-        self._unit_terms = _UnitTerms(self.units, self.documents)
+        self._units_of_chunk = functools.lru_cache(maxsize=4096)(self._build_units)
+        self._unit_terms = _UnitTerms(self.documents)
         self.view = View(embedder.name, embedder, self.sentence_vectors, scale_of(embedder))
         self.reader = UnitReader([self.view])
         """Reads units with this index's model; build_assistant may give it a second view."""
-        _give_back_freed_memory()
+        give_back_freed_memory()
+
+    @property
+    def units(self) -> list[AnswerUnit]:
+        """Every chunk's answer units, in order, built now (for tools and tests: a question
+        builds only those of its passages)."""
+        return [u for index in range(len(self.chunks)) for u in self._units_of_chunk(index)]
+
+    def _build_units(self, index: int) -> list[AnswerUnit]:
+        """The answer units of chunk `index`, built when a question first reads it (the last
+        4,096 chunks' kept): at 95,000 chunks building all at load took 3.5 s and 80 MB."""
+        built = build_units([self.chunks[index]], self.documents, self.sentence_spans)
+        return [dataclasses.replace(u, chunk=index) for u in built]
+
+    def headings(self) -> set[str]:
+        """Every heading an answer unit can sit under (chunk sections and heading lines),
+        for a reader to embed at load without building the units."""
+        return self.chunks.headings()
 
     def chunk_at(self, doc_id: str, start: int) -> int:
         """Index of the chunk holding a sentence (chunks are sorted by document and start)."""
-        spans = self._chunk_spans.get(doc_id, [])
-        at = bisect.bisect_right(spans, (start, math.inf, math.inf)) - 1
-        return spans[at][2] if at >= 0 and spans[at][0] <= start < spans[at][1] else -1
+        number = self._doc_number.get(doc_id, -1)
+        if number < 0:
+            return -1
+        return int(self._chunks_at(np.array([number]), np.array([start]))[0])
+
+    def _chunks_at(self, numbers: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Per (document number, offset), the chunk holding it (-1: none)."""
+        keys = _keys(numbers, starts)
+        at = np.searchsorted(self._chunk_key, keys, side="right") - 1
+        inside = at >= 0
+        safe = np.where(inside, at, 0)
+        inside &= (self._chunk_key[safe] >> 32) == numbers
+        inside &= starts < self._chunk_end[safe]
+        return np.where(inside, at, -1)
 
     def query(
         self,
@@ -191,9 +220,8 @@ class Retriever:
         # Searched deeper so that, without unverified documents, k passages remain.
         passages = quotable(self.search(query, 2 * k), self.documents)[:k]
         chunks = {self._position[p.chunk.chunk_id]: p.score for p in passages[:CANDIDATE_CHUNKS]}
-        numbers = [n for c in chunks for n in self._units_of_chunk.get(c, [])]
-        candidates = [self.units[n] for n in numbers]
-        coverage = [self._unit_coverage(query, self._unit_terms[n]) for n in numbers]
+        candidates = [u for c in chunks for u in self._units_of_chunk(c)]
+        coverage = [self._unit_coverage(query, self._unit_terms[u]) for u in candidates]
         texts = {
             r: self.documents[u.doc_id].text[s:e]
             for u in candidates
@@ -242,8 +270,12 @@ class Retriever:
 
     def nearest_sentences(self, query: Query, n: int) -> list[int]:
         """Rows (of sentence_spans) of the n sentences nearest the query, nearest first, from
-        the store's vector search: current versions only."""
-        rows = []
+        the store's vector search: current versions only. At most Settings.nearest_sentences
+        (none when it is 0: the store's index of every sentence is then never loaded)."""
+        rows: list[int] = []
+        n = min(n, self._nearest_sentences)
+        if n <= 0:
+            return rows
         for sentence_id, _ in self._store.nearest_sentences(query.vector, n):
             doc_id, version, start, end = sentence_of_id(sentence_id)
             row = self._row_of((doc_id, start, end))
@@ -269,7 +301,8 @@ class Retriever:
 
     def _weight(self, term: str) -> float:
         # A word no document uses is the most telling of all: it counts fully against coverage.
-        return self._idf.get(term, self._max_idf)
+        idf = self._lexical.idf(term)
+        return self._max_idf if idf is None else idf
 
     def _dense_scores(self, query: Query, also: np.ndarray) -> np.ndarray:
         """Half the chunk as a whole, half its best sentence: a focused match counts. Only the
@@ -296,7 +329,7 @@ class Retriever:
     def _lexical_scores(self, query: Query) -> np.ndarray:
         if not query.terms:
             return np.zeros(len(self.chunks), dtype=np.float32)
-        bm25 = np.asarray(self._bm25.get_scores(list(query.terms)), dtype=np.float32)
+        bm25 = self._lexical.scores(list(query.terms))
         top = float(bm25.max())
         relative = bm25 / top if top > 0 else bm25
         return 0.5 * relative + 0.5 * self._coverage(query)
@@ -308,8 +341,7 @@ class Retriever:
         total = sum(self._weight(t) for t in wanted)
         covered = np.zeros(len(self.chunks), dtype=np.float64)
         for term in wanted:
-            if term in self._postings:
-                covered[self._postings[term]] += self._weight(term)
+            covered[self._lexical.holders(term)] += self._weight(term)
         return (covered / total if total else covered).astype(np.float32)
 
 
@@ -359,23 +391,16 @@ def _verified(document: Document | None) -> bool:
     return document is not None and document.meta.verified
 
 
-def _idf(postings: dict[str, np.ndarray], n: int) -> dict[str, float]:
-    return {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
+def _keys(numbers: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """(document number, offset) as one sortable integer."""
+    return (numbers.astype(np.int64) << 32) | starts.astype(np.int64)
 
 
-def _postings(chunk_terms: list[list[str]]) -> dict[str, np.ndarray]:
-    """For each word, the chunks that hold it (ascending): the lexical index coverage reads."""
-    holders: dict[str, list[int]] = {}
-    for index, terms in enumerate(chunk_terms):
-        for term in dict.fromkeys(terms):
-            holders.setdefault(term, []).append(index)
-    return {t: np.array(c, dtype=np.int64) for t, c in holders.items()}
-
-
-def _give_back_freed_memory() -> None:
+def give_back_freed_memory() -> None:
     """Return to the system the heap that reading the index freed: the store's pages of
     records are decoded into many short-lived objects, and glibc keeps what they used (at
-    10,000 chunks 180 of the 430 MB a loaded retriever held). Elsewhere than glibc: nothing."""
+    10,000 chunks 180 of the 430 MB a loaded retriever held; after the app's start-up ingest
+    at 95,000 chunks, 1,020 of 1,528 MB). Elsewhere than glibc: nothing."""
     import contextlib
     import ctypes
     import ctypes.util
@@ -385,21 +410,18 @@ def _give_back_freed_memory() -> None:
 
 
 class _UnitTerms:
-    """Per answer unit (by number), the words of its sentences and heading, for word
-    coverage: worked out when a question first reads the unit, not for every unit at load
-    (at 10,000 chunks that was 2.9 s of load and a set per sentence held); the last few
-    thousand are kept."""
+    """Per answer unit, the words of its sentences and heading, for word coverage: worked
+    out when a question first reads the unit, not for every unit at load (at 10,000 chunks
+    that was 2.9 s of load and a set per sentence held); the last few thousand are kept."""
 
-    def __init__(self, units: list[AnswerUnit], documents: dict[str, Document]) -> None:
-        self._units = units
+    def __init__(self, documents: dict[str, Document]) -> None:
         self._documents = documents
         self._terms = functools.lru_cache(maxsize=4096)(self._read)
 
-    def __getitem__(self, number: int) -> set[str]:
-        return self._terms(number)
+    def __getitem__(self, unit: AnswerUnit) -> set[str]:
+        return self._terms(unit)
 
-    def _read(self, number: int) -> set[str]:
-        unit = self._units[number]
+    def _read(self, unit: AnswerUnit) -> set[str]:
         text = self._documents[unit.doc_id].text
         sentences = (set(content_terms(text[s:e])) for s, e in unit.spans)
         return set().union(*sentences) | set(content_terms(unit.heading))

@@ -12,6 +12,10 @@ Three collections:
 - `chunks`: passages with their embeddings, for dense retrieval.
 - `sentences`: every quotable sentence with its embedding, for picking answer sentences.
 
+Beside an embedded index, in its folder: the sentence vectors as a file (VECTOR_FILE), and
+the chunk table and lexical index (`tables/`, assistant/table.py), written at the end of every
+ingest run, so a reader does not read every chunk or index their words at load.
+
 Writes are ordered so an interrupted run leaves the previous index usable: a changed
 document's new chunks are added under new ids, then its document record is switched to
 the new version, then the old chunks are deleted. Readers only trust chunks whose
@@ -33,10 +37,11 @@ import functools
 import itertools
 import json
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -45,8 +50,17 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from assistant.errors import ConfigError, IndexDamagedError, IndexMismatchError, IndexMissingError
+from assistant.lexical import LexicalIndex
 from assistant.models import Chunk, Document, DocumentMeta
 from assistant.settings import Settings
+from assistant.table import (
+    TABLES_FOLDER,
+    ChunkTable,
+    built_for,
+    read_tables,
+    restamp_tables,
+    write_tables,
+)
 
 INDEX_FORMAT = "v4"
 """Bump when cleaning, chunking or the stored metadata change what an index contains.
@@ -90,10 +104,10 @@ class Store(Protocol):
 
     def sentence_matrix(
         self, documents: dict[str, Document]
-    ) -> tuple[np.ndarray, dict[str, tuple[int, int]]] | None:
-        """The sentence vectors as a memory-mapped matrix, with, per current document, the row
-        of its first sentence in it and how many it has (they follow, by offset); None when the
-        index keeps no such file (a Chroma server): `sentence_vectors` reads them then."""
+    ) -> tuple[RowFile, dict[str, tuple[int, int]]] | None:
+        """The sentence vectors' file (rows read when asked for), with, per current document,
+        the row of its first sentence in it and how many it has (they follow, by offset); None
+        when the index keeps no such file (a Chroma server): `sentence_vectors` reads them then."""
         ...
 
     def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
@@ -117,7 +131,20 @@ class Store(Protocol):
 
     def needs_upgrade(self) -> bool:
         """The index was built by an older version and a run should bring it up to date (its
-        sentence vector file), though no document changed."""
+        sentence vector file, its tables), though no document changed."""
+        ...
+
+    def saved_tables(
+        self, documents: dict[str, Document]
+    ) -> tuple[ChunkTable, LexicalIndex] | None:
+        """The chunk table and lexical index ingest wrote for exactly these documents' versions
+        (read, not built); None when the index keeps none (a Chroma server) or they were
+        written for other versions: the reader builds them from `chunks` then."""
+        ...
+
+    def write_tables(self) -> None:
+        """Write the chunk table and lexical index of the current documents beside the index
+        (nothing with a Chroma server): the end of every ingest run and of a removal."""
         ...
 
     def version(self) -> str:
@@ -239,6 +266,7 @@ class ChromaStore:
             raise IndexMissingError(
                 f"No index found in {index_dir}/. Run `python -m ingest` (or `make ingest`) first."
             )
+        self._vector_rows: dict[str, tuple[int, int, str]] | None = None
         with self.guarded():
             self._generation = ""
             if url:
@@ -250,6 +278,7 @@ class ChromaStore:
                     self._client.delete_collection(self._name(name))
                 if not url:
                     (index_dir / VECTOR_FILE).unlink(missing_ok=True)
+                    shutil.rmtree(index_dir / TABLES_FOLDER, ignore_errors=True)
             self._open(create)
 
     @contextmanager
@@ -343,24 +372,26 @@ class ChromaStore:
 
     @_guard
     def documents(self) -> dict[str, Document]:
-        docs = {}
+        docs, rows = {}, {}
         for found in self._pages(self._documents, ["documents", "metadatas"]):
             for doc_id, text, meta in zip(
                 found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
             ):
-                docs[doc_id] = _document_from_record(doc_id, text or "", dict(meta or {}))
+                meta = dict(meta or {})
+                docs[doc_id] = _document_from_record(doc_id, text or "", meta)
+                rows[doc_id] = _vector_rows(meta)
+        self._vector_rows = rows
         return docs
 
     @_guard
     def chunks(self, documents: dict[str, Document]) -> list[Chunk]:
         """Current chunks of the given documents, in document order."""
+        # A chunk's text is its document's text from start to end: not read a second time.
         chunks = [
-            _chunk_from_record(cid, text or "", dict(meta or {}))
-            for found in self._pages(self._chunks, ["documents", "metadatas"])
-            for cid, text, meta in zip(
-                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
-            )
-            if _is_current(dict(meta or {}), documents)
+            _chunk_from_record(cid, documents[str(meta["doc_id"])].text, dict(meta))
+            for found in self._pages(self._chunks, ["metadatas"])
+            for cid, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
+            if meta and _is_current(dict(meta), documents)
         ]
         return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
@@ -400,24 +431,23 @@ class ChromaStore:
     @_guard
     def sentence_matrix(
         self, documents: dict[str, Document]
-    ) -> tuple[np.ndarray, dict[str, tuple[int, int]]] | None:
-        """The vector file (VECTOR_FILE) mapped, not read, and where each current document's
+    ) -> tuple[RowFile, dict[str, tuple[int, int]]] | None:
+        """The vector file (VECTOR_FILE), opened, not read, and where each current document's
         sentences are in it (first row, count); None with a Chroma server or before the first
         write."""
         path = self.index_dir / VECTOR_FILE
         width = int(self._metadata().get("vector_width", 0))
         if self.url or not width or not path.exists() or path.stat().st_size < 4 * width:
             return None
-        mapped = np.memmap(path, dtype="<f4", mode="r")
-        matrix = mapped[: len(mapped) - len(mapped) % width].reshape(-1, width)
+        matrix = RowFile(path, width)
+        # Where each document's rows are was read with the documents (not read again).
+        if self._vector_rows is None:
+            self.documents()
         first = {}
-        for found in self._pages(self._documents, ["metadatas"]):
-            for doc_id, meta in zip(found["ids"], found["metadatas"] or [], strict=True):
-                meta = dict(meta or {})
-                row = int(str(meta.get("vector_row", -1)))
-                document = documents.get(doc_id)
-                if row >= 0 and document and document.content_hash == meta.get("content_hash"):
-                    first[doc_id] = (row, int(str(meta.get("vector_count", 0))))
+        for doc_id, (row, count, version) in (self._vector_rows or {}).items():
+            document = documents.get(doc_id)
+            if row >= 0 and document and document.content_hash == version:
+                first[doc_id] = (row, count)
         return matrix, first
 
     def _sentence_width(self) -> int:
@@ -553,10 +583,38 @@ class ChromaStore:
         self._sweep_pending()
         self._fill_vector_file()
         self._record(corpus_hash=corpus_hash, version=uuid.uuid4().hex)
+        self.write_tables()
 
     @_guard
     def needs_upgrade(self) -> bool:
-        return not self.url and self._metadata().get("vector_file") != "complete"
+        if self.url:
+            return False
+        metadata = self._metadata()
+        tables = built_for(self.index_dir / TABLES_FOLDER)
+        return metadata.get("vector_file") != "complete" or tables.get("version") != metadata.get(
+            "version"
+        )
+
+    def saved_tables(
+        self, documents: dict[str, Document]
+    ) -> tuple[ChunkTable, LexicalIndex] | None:
+        if self.url:
+            return None
+        with self.guarded():
+            return read_tables(self.index_dir / TABLES_FOLDER, documents)
+
+    @_guard
+    def write_tables(self) -> None:
+        """The chunk table and the lexical index of the current chunks, saved in the index
+        folder for the documents' versions (so a reader uses them only for those) and the
+        store's version (so `needs_upgrade` knows whether they are behind)."""
+        if self.url:
+            return
+        documents = self.documents()
+        version = str(self._metadata().get("version", ""))
+        folder = self.index_dir / TABLES_FOLDER
+        if not restamp_tables(folder, documents, version):
+            write_tables(folder, documents, self.chunks(documents), version)
 
     def _metadata(self) -> dict[str, Any]:
         """The chunks collection's metadata as it is now (where the index's own fields are)."""
@@ -664,9 +722,47 @@ _COLLECTIONS = ("documents", "chunks", "sentences")
 
 VECTOR_FILE = "sentence_vectors.f32"
 """In an index folder: every sentence vector written, float32 rows, appended per write; a
-document's record names the row where its sentences start (`vector_row`). Memory-mapped by
-the retriever instead of copied (assistant/vectors.py). Rows of replaced documents stay
-until `--reset`."""
+document's record names the row where its sentences start (`vector_row`). Read by row
+(`RowFile`) by the retriever instead of copied (assistant/vectors.py). Rows of replaced
+documents stay until `--reset`."""
+
+
+class RowFile:
+    """The rows of the vector file, read when asked for with `os.pread`, a run of adjacent
+    rows (a chunk's sentences) in one read. Not memory-mapped: the pages a mapping touched
+    counted in the process's memory (RSS), growing with every question up to the whole file
+    (580 MB at 95,000 chunks); read this way they are the system's file cache, and a
+    question's rows cost one read per chunk it scores."""
+
+    def __init__(self, path: Path, width: int) -> None:
+        self._file = os.open(path, os.O_RDONLY)
+        self.width = width
+        self._row_bytes = 4 * width
+        self._rows = os.fstat(self._file).st_size // self._row_bytes
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        if np.ndim(rows) == 0:
+            return self[[int(rows)]][0]
+        wanted = np.asarray(rows, dtype=np.int64).ravel()
+        if len(wanted) and (wanted.min() < 0 or wanted.max() >= self._rows):
+            raise IndexError(f"rows outside the vector file's {self._rows}")
+        distinct = np.unique(wanted)
+        read = np.empty((len(distinct), self.width), dtype=np.float32)
+        runs = np.split(distinct, np.flatnonzero(np.diff(distinct) != 1) + 1)
+        at = 0
+        for run in (r for r in runs if len(r)):
+            data = os.pread(self._file, len(run) * self._row_bytes, int(run[0]) * self._row_bytes)
+            read[at : at + len(run)] = np.frombuffer(data, dtype="<f4").reshape(-1, self.width)
+            at += len(run)
+        return read[np.searchsorted(distinct, wanted)]
+
+    def __del__(self) -> None:
+        with suppress(OSError, AttributeError):
+            os.close(self._file)
+
 
 _STALE_PER_CALL = 200
 """Documents whose stale chunks one delete looks for (each adds a few SQL variables)."""
@@ -807,14 +903,21 @@ def _chunk_record(chunk: Chunk) -> dict[str, Any]:
     }
 
 
-def _chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+def _vector_rows(meta: dict[str, Any]) -> tuple[int, int, str]:
+    """(first row in the vector file, how many, version) a document record names."""
+    row, count = int(str(meta.get("vector_row", -1))), int(str(meta.get("vector_count", 0)))
+    return row, count, str(meta.get("content_hash", ""))
+
+
+def _chunk_from_record(chunk_id: str, document_text: str, meta: dict[str, Any]) -> Chunk:
     page = int(meta.get("page", -1))
+    start, end = int(meta["start"]), int(meta["end"])
     return Chunk(
         chunk_id=chunk_id,
         doc_id=str(meta["doc_id"]),
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        text=text,
+        start=start,
+        end=end,
+        text=document_text[start:end],
         section=str(meta.get("section", "")),
         sentences=tuple((int(s), int(e)) for s, e in json.loads(str(meta.get("sentences", "[]")))),
         page=page if page >= 0 else None,

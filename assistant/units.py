@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.models import Chunk, Document
@@ -68,7 +69,9 @@ class AnswerUnit:
 
 
 def build_units(
-    chunks: list[Chunk], documents: dict[str, Document], sentence_spans: list[tuple[str, int, int]]
+    chunks: list[Chunk],
+    documents: dict[str, Document],
+    sentence_spans: Sequence[tuple[str, int, int]],
 ) -> list[AnswerUnit]:
     """Every chunk's units, in document order. `sentence_spans` is the retriever's sentence
     table, (doc_id, start, end) sorted, whose row numbers the units refer to."""

@@ -2,8 +2,9 @@
 
 The retriever numbers the index's sentences (the rows of its sentence table, sorted by
 document and offset). `SentenceVectors` gives the vectors of some rows. In an index folder
-they come from the vector file ingest writes (store.VECTOR_FILE), memory-mapped: nothing is
-read at load, and a question touches only its candidates' rows. With a Chroma server (nothing
+they come from the vector file ingest writes (store.VECTOR_FILE), read with pread
+(store.RowFile): nothing is read at load, and a question reads only its candidates' rows,
+which then count in the system's file cache, not in the process's memory. With a Chroma server (nothing
 is kept locally), or for a document the file does not hold yet, they are read from the store
 by id, in one request per call, and the last few thousand are kept, since the reader and Find
 read again rows that dense scoring just read.
@@ -11,7 +12,9 @@ read again rows that dense scoring just read.
 Measured at 9,527 chunks (evals/bench_vectors.py, the three ways taking turns on each
 question, busy machine): retrieval and reading took p50 8.2 / p95 29.8 ms with every vector
 copied into memory (10.5 s of load to copy them), 63 / 153 ms reading them from Chroma by id
-(about 23 ms per 1,000 ids), 11.8 / 39.8 ms memory-mapped (nothing at load).
+(about 23 ms per 1,000 ids), 11.8 / 39.8 ms memory-mapped (nothing at load). Read with
+pread instead of a memory map (at 95,000 chunks, README), a question costs the same and the
+process no longer grows with every row read.
 
 Deliberately not here: which rows a question reads (retrieve.py decides that).
 """
@@ -20,13 +23,14 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
 from assistant.models import Document
-from assistant.store import Store, sentence_id
+from assistant.store import RowFile, Store, sentence_id
+from assistant.table import SentenceTable
 
 CACHED_ROWS = 8192
 """Rows kept after a read (about 12 MB at 384 dimensions): a few questions' candidates."""
@@ -57,7 +61,7 @@ class SentenceVectors:
         self._cached = cached
         self._rows: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()  # the app answers questions from several threads
-        self._matrix: np.ndarray | None = None
+        self._matrix: RowFile | None = None
         self._in_file = np.zeros(0, dtype=np.int64)
         mapped = store.sentence_matrix(dict(documents))
         if mapped is not None:
@@ -112,14 +116,23 @@ def _file_rows(
     document's sentences are a run of the table and of the file, in the same order; a run
     of another length than the file's is not trusted (read from the store instead)."""
     at = np.full(len(spans), -1, dtype=np.int64)
+    for doc_id, row, end in _runs(spans):
+        start, count = where.get(doc_id, (-1, 0))
+        if start >= 0 and count == end - row and start + count <= size:
+            at[row:end] = np.arange(start, start + end - row)
+    return at
+
+
+def _runs(spans: Sequence[tuple[str, int, int]]) -> Iterator[tuple[str, int, int]]:
+    """(doc_id, first row, row after the last) of each document's run of rows."""
+    if isinstance(spans, SentenceTable):
+        yield from spans.runs()
+        return
     row = 0
     while row < len(spans):
         doc_id = spans[row][0]
         end = row
         while end < len(spans) and spans[end][0] == doc_id:
             end += 1
-        start, count = where.get(doc_id, (-1, 0))
-        if start >= 0 and count == end - row and start + count <= size:
-            at[row:end] = np.arange(start, start + end - row)
+        yield doc_id, row, end
         row = end
-    return at

@@ -9,8 +9,15 @@ For each size it writes documents made of the real corpus's paragraphs recombine
 them (one index, the English lane), then in a fresh process (so the figures are that size's
 alone) loads the assistant, asks the evaluation set's English questions and looks up its
 passages with `find`. Printed per size: chunks, ingest time, index size on disk, load time,
-the process's RSS after the asks, ask and find p50/p95. The plot shows load time, RSS and
-ask/find p95 against the number of chunks (log scale).
+the process's RSS after the asks, ask and find p50/p95. Then the ways people use it, each
+in its own process: a cold `python -m assistant ask --json` and `find --json` (start to
+printed answer), and `python app.py` over HTTP (page served, first answer to a question asked
+at that moment through `/ask`, warm asks and finds through `/ask` and `/find`, the app
+process's RSS after them). The plot shows load time, RSS and ask/find p95 against the
+number of chunks (log scale).
+
+Settings come from the environment (MSRA_*), e.g. MSRA_NEAREST_SENTENCES=100 to measure with
+the store's vector search over every sentence.
 
 The default embedder is the one the assistant ships with (MiniLM). `--embedder hash` (the
 tests' bag-of-words stand-in) makes large sizes quick to build on a small machine: the
@@ -23,6 +30,8 @@ import argparse
 import dataclasses
 import json
 import math
+import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -37,13 +46,15 @@ CHUNKS_PER_DOCUMENT = 3.0
 """Chunks ingest makes of one generated document (six paragraphs), measured: 1,327 chunks
 came from 445 documents."""
 CASES = Path(__file__).resolve().parent / "cases.jsonl"
+ROOT = Path(__file__).resolve().parent.parent
+"""The checkout whose CLI and app are timed."""
 
 
 def _settings(base: Path, embedder: str) -> Any:
     from assistant.settings import Settings
 
     return dataclasses.replace(
-        Settings(),
+        Settings.from_env(),
         corpus_dir=base / "corpus",
         index_dir=base / "index",
         embedder=embedder,
@@ -112,13 +123,117 @@ def serve(base: Path, embedder: str, asks: int) -> dict[str, float]:
     }
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _rss_mb(process: str = "self") -> float:
+    for line in Path(f"/proc/{process}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     import resource  # not Linux: the peak instead
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _env(base: Path, embedder: str) -> dict[str, str]:
+    """The environment that points the CLI and the app at this size's index."""
+    settings = _settings(base, embedder)
+    return {
+        **os.environ,
+        "MSRA_INDEX_DIR": str(settings.index_dir),
+        "MSRA_CORPUS_DIR": str(settings.corpus_dir),
+        "MSRA_DATA_DIR": str(base / "data"),
+        "MSRA_EMBEDDER": embedder,
+        "MSRA_TRANSLATED_EMBEDDER": "",
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+
+
+def cold_cli(base: Path, embedder: str) -> dict[str, float]:
+    """A cold `python -m assistant ask --json` and `find --json` (each its own process), from
+    start to the printed answer; SystemExit when one fails (the index cannot be served)."""
+    questions, passages = _texts()
+    figures = {}
+    for command, text in (("ask", questions[0]), ("find", passages[0])):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant", command, "--json", text],
+            cwd=ROOT,
+            env=_env(base, embedder),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+        answer = json.loads(done.stdout) if done.returncode == 0 else {}
+        if command == "ask" and answer.get("status") != "answered":
+            raise SystemExit(f"the CLI did not answer at {base}: {done.stderr[-500:]}")
+        if command == "find" and not answer.get("matches"):
+            raise SystemExit(f"the CLI found nothing at {base}: {done.stderr[-500:]}")
+        figures[f"CLI {command} s"] = seconds
+    return figures
+
+
+def app_over_http(base: Path, embedder: str, asks: int) -> dict[str, float]:
+    """`python app.py` on this size's index: when its page is served, when a question asked
+    over HTTP (`/ask`, gradio_client) at that moment is answered, then warm asks and finds
+    over HTTP, and the app process's RSS after them."""
+    from gradio_client import Client
+
+    from evals.browser import wait_until_up
+
+    port = _free_port()
+    env = {**_env(base, embedder), "MSRA_PORT": str(port)}
+    started = time.perf_counter()
+    app = subprocess.Popen(
+        [sys.executable, "app.py"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_until_up(url, app, seconds=600)
+        up = time.perf_counter() - started
+        client = Client(url, verbose=False)
+        questions, passages = _texts()
+        answer = client.predict(questions[0], None, api_name="/ask")
+        first = time.perf_counter() - started
+        if answer.get("status") != "answered":
+            raise SystemExit(f"the app did not answer at {base}: {answer}")
+        ask_ms = [
+            _timed(lambda q=q: client.predict(q, None, api_name="/ask"))
+            for q in questions[1 : asks + 1]
+        ]
+        find_ms = [_timed(lambda t=t: client.predict(t, api_name="/find")) for t in passages[:asks]]
+        rss = _rss_mb(str(app.pid))
+    finally:
+        app.terminate()
+        try:
+            app.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+    return {
+        "app up s": up,
+        "app first answer s": first,
+        "app ask p50 ms": percentile(ask_ms, 50) or 0.0,
+        "app ask p95 ms": percentile(ask_ms, 95) or 0.0,
+        "app find p95 ms": percentile(find_ms, 95) or 0.0,
+        "app RSS MB": rss,
+    }
+
+
+def _timed(call: Any) -> float:
+    began = time.perf_counter()
+    call()
+    return (time.perf_counter() - began) * 1000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def measure(
@@ -149,6 +264,8 @@ def _measure_in(base: Path, chunks: int, embedder: str, asks: int, serve: bool) 
             check=True,
         )
         row |= json.loads(served.stdout.strip().splitlines()[-1])
+        row |= cold_cli(base, embedder)
+        row |= app_over_http(base, embedder, min(asks, 20))
     return row
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from assistant.embedding import Embedder
 from assistant.errors import DocumentLoadError, IndexMismatchError, IndexMissingError
 from assistant.models import Chunk, Document
+from assistant.retrieve import give_back_freed_memory
 from assistant.settings import Settings
 from assistant.store import (
     IndexedDocument,
@@ -109,7 +110,10 @@ def run_ingest_all(
     if second is not None:
         progress(f"Also the multilingual index ({second.embedder}) for other languages.")
         lanes.append(_Lane(second, lambda: make_embedder(second), " (multilingual index)"))
-    return _run_safely(paths, lanes, reset, progress)
+    try:
+        return _run_safely(paths, lanes, reset, progress)
+    finally:
+        give_back_freed_memory()  # a serving app goes on after it (its start-up catch-up)
 
 
 def run_ingest(
@@ -120,7 +124,10 @@ def run_ingest(
     progress: Progress = _stderr,
 ) -> IngestReport:
     """The main index alone, the same way (see run_ingest_all)."""
-    return _run_safely(paths, [_Lane(settings, make_embedder)], reset, progress)[0]
+    try:
+        return _run_safely(paths, [_Lane(settings, make_embedder)], reset, progress)[0]
+    finally:
+        give_back_freed_memory()
 
 
 def remove_from_index(settings: Settings, doc_id: str) -> None:
@@ -139,7 +146,9 @@ def remove_from_index(settings: Settings, doc_id: str) -> None:
         try:
             for each in every:
                 moved = _moved(each, settings.index_dir, building)
-                open_store(moved, create=True, shown_as=each.index_dir).remove_document(doc_id)
+                store = open_store(moved, create=True, shown_as=each.index_dir)
+                store.remove_document(doc_id)
+                store.write_tables()
         except BaseException:
             _discard(building)
             raise

@@ -57,9 +57,7 @@ class MemoryStore:
                 rows[row] = by_id[each]
         return rows
 
-    def sentence_matrix(
-        self, documents: dict[str, Document]
-    ) -> tuple[np.ndarray, dict[str, tuple[int, int]]] | None:
+    def sentence_matrix(self, documents: dict[str, Document]) -> None:
         return None  # no file: the vectors are read by id (sentence_vectors)
 
     def nearest_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
@@ -108,6 +106,12 @@ class MemoryStore:
 
     def needs_upgrade(self) -> bool:
         return False
+
+    def saved_tables(self, documents: dict[str, Document]) -> None:
+        return None  # no folder: the retriever builds its tables from the chunks
+
+    def write_tables(self) -> None:
+        pass
 
     def _drop(self, doc_id: str, keep: str | None) -> None:
         for cid, (chunk, version, _) in list(self._chunks.items()):

@@ -4,6 +4,7 @@ index find, and equal the full computation over every chunk and sentence for tho
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from assistant.build import build_assistant
 from assistant.embedding import HashEmbedder
 from assistant.models import Turn
-from assistant.retrieve import NEAREST
+from assistant.retrieve import NEAREST, Retriever
 from assistant.store import ChromaStore, index_signature, sentence_of_id
 from assistant.text import content_terms
 
@@ -141,7 +142,9 @@ def test_passage_scores_equal_the_full_scan(fast_assistant, question):
 
 
 def test_nearest_sentences_name_current_sentences(fast_assistant):
-    retriever = fast_assistant.retriever
+    # The store's sentence search is off by default (Settings.nearest_sentences); turned on:
+    on = dataclasses.replace(fast_assistant.settings, nearest_sentences=NEAREST)
+    retriever = Retriever(fast_assistant.retriever._store, HashEmbedder(), on)
     query = retriever.query("Does insurance cover occupational therapy?")
     rows = retriever.nearest_sentences(query, 10)
     assert len(rows) == 10

@@ -476,9 +476,8 @@ def test_the_bank_is_the_dev_split_and_holds_nothing_held_out():
     assert not set(texts) & heldout
     # Only the v5 look-alikes of the dev split stay out (they measure false alarms only).
     left_out = [c for c in load() if c["question"] in dev - set(texts)]
-    assert left_out and all(
-        c["id"].startswith("safety-v5-") and c["kind"] == "lookalike" for c in left_out
-    )
+    assert left_out
+    assert all(c["id"].startswith("safety-v5-") and c["kind"] == "lookalike" for c in left_out)
 
 
 def test_safety_figures_count_the_grey_band_as_recall_and_as_a_flag():
