@@ -225,3 +225,26 @@ def test_a_run_that_fails_halfway_leaves_the_index_as_it_was(indexed, tmp_path, 
     chunks = store._chunks.get(where={"doc_id": "aquatic-exercise"})
     assert chunks["ids"] == []  # nothing of the failed run in the index
     assert ingest([corpus], settings).added == ["aquatic-exercise"]
+
+
+def test_a_run_whose_only_work_is_a_file_that_fails_copies_nothing(indexed, tmp_path, monkeypatch):
+    from ingest import pipeline
+
+    corpus, settings = indexed
+    (corpus / "empty-notes.txt").write_text("   \n\n", encoding="utf-8")
+    copies: list[object] = []
+    copy_beside = pipeline._copy_beside
+    monkeypatch.setattr(pipeline, "_copy_beside", lambda d: copies.append(d) or copy_beside(d))
+    before = _build(settings)
+    report = ingest([corpus], settings)
+    assert [name for name, _ in report.failed] == ["empty-notes.txt"]
+    assert len(report.unchanged) == 5
+    assert copies == []  # the index folder was not copied for a file that can only fail
+    assert _build(settings) == before
+    assert _beside(tmp_path) == ["index"]
+    (corpus / "aquatic-exercise.txt").write_text(NEW_TEXT, encoding="utf-8")
+    report = ingest([corpus], settings)  # a file that reads is work again
+    assert report.added == ["aquatic-exercise"]
+    assert [name for name, _ in report.failed] == ["empty-notes.txt"]
+    assert len(copies) == 1
+    assert _build(settings)[0] != before[0]
