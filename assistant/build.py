@@ -92,7 +92,7 @@ def build_lanes(
             other = open_store(second)
             retriever.reader = UnitReader([aligned_view(retriever, other, translated_embedder)])
             sources = (main_store, other)
-        prepare_reader(retriever)
+        retriever.reader.prepare(sorted(retriever.headings()))
         return _lane(settings, main_store, embedder, retriever, sources, model)
 
     def build_translated(main: Lane) -> Lane | None:
@@ -103,19 +103,11 @@ def build_lanes(
         # The main lane's view has already embedded the headings with this model.
         retriever.view.headings = main.retriever.reader.views[0].headings
         retriever.reader = UnitReader([retriever.view])
-        prepare_reader(retriever)
+        retriever.reader.prepare(sorted(retriever.headings()))
         return _lane(second, other, translated_embedder, retriever, (other,), model)
 
     has_second = second is not None and translated_embedder is not None
     return Lanes(build_main, build_translated if has_second else None, settings.index_check_seconds)
-
-
-def prepare_reader(retriever: Retriever) -> None:
-    """Every heading the retriever's answer units sit under embedded by its reader's models
-    at load, not on a question's time (the units themselves are built per question)."""
-    headings = sorted(retriever.headings())
-    for view in retriever.reader.views:
-        view.embed_headings(headings)
 
 
 def _lane(

@@ -76,10 +76,11 @@ class UnitReader:
         self.views = views
         self.weights = weights or WEIGHTS
 
-    def prepare(self, units: list[AnswerUnit]) -> None:
-        """Embed every heading the units sit under once, at load, not on a question's time."""
+    def prepare(self, headings: list[str]) -> None:
+        """Embed every heading answer units can sit under once, at load, not on a question's
+        time (Retriever.headings: without building the units)."""
         for view in self.views:
-            view.embed_headings([u.heading for u in units])
+            view.embed_headings(headings)
 
     def score(
         self,
