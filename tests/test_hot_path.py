@@ -235,3 +235,18 @@ def test_minilm_runs_without_sentence_transformers_and_gives_its_vectors():
         texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False
     )
     assert np.abs(ours - np.asarray(theirs)).max() < 1e-5
+
+
+def test_a_serving_process_gives_numpy_one_blas_thread(counted):
+    """OpenBLAS threads spin after each product, on the cores the models need next
+    (assistant/build.py use_query_threads). numpy's own BLAS is the one its products use."""
+    from threadpoolctl import threadpool_info
+
+    numpy_dir = str(Path(np.__file__).parent.parent)
+    blas = [
+        pool
+        for pool in threadpool_info()
+        if pool["user_api"] == "blas" and pool["filepath"].startswith(numpy_dir + "/numpy")
+    ]
+    assert blas
+    assert all(pool["num_threads"] == 1 for pool in blas)
