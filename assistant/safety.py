@@ -126,6 +126,9 @@ _CRISIS = _any(
     r"\b(don'?t|do not|no longer) (want|wish) to (go on|carry on|keep going)( like this)?"
     r"( any ?more| much longer)?\s*(?:[.!?,;]|$|\b(and|since|but)\b)",
     r"\bwant(ed)? to (die|disappear forever)\b",
+    # Not being here much longer: "I won't be around much longer anyway."
+    r"\b(won'?t|will not|not going to|don'?t (plan|intend|expect) (on|to)) be(ing)? (here|around) "
+    r"(for )?much longer\b",
     r"\bwish (i was|i were|to be) dead\b",
     r"\bbetter off (dead|without me)\b",
     r"\b(no|any) (reason|point) (to|in|of) (live|living|go(ing)? on)\b",
@@ -207,6 +210,10 @@ _EMERGENCY = _any(
     r"\bone side of my (body|face)\b",
     r"\bworst headache\b",
     r"\bseizure|\bconvuls",
+    # "She's having a fit and it won't stop": a seizure in lay words, going on (not "he had a
+    # fit when he saw the bill").
+    r"\b(having|had|has had|is having) (a |another )?fits?\b.{0,60}\b((won'?t|doesn'?t|didn'?t|"
+    r"not) (stop|end)|minutes?|shaking|jerking)\b",
     r"\b(fainted|passed out|blacked out|unconscious|unresponsive)\b",
     r"\bcollapsed\b(?! (into|onto|on|in) (a|the|his|her|my|their) (chair|bed|sofa|couch|armchair))",
     r"\b(not|isn'?t|won'?t|can'?t) (waking|wake) (up|her up|him up)\b",
@@ -222,7 +229,7 @@ _EMERGENCY = _any(
 )
 
 _DRUG = (
-    r"(medication|medicine|meds|drug|pill|tablet|injection|infusion|dose|dosage|dmt|"
+    r"(disease[- ]modifying (therapy|therapies|treatment|drug)s?|medication|medicine|meds|drug|pill|tablet|injection|infusion|dose|dosage|dmt|"
     r"prescription|steroid|supplement|vitamin|ampyra|dalfampridine|fampridine|"
     r"betaseron|interferon|avonex|rebif|copaxone|glatiramer|tecfidera|dimethyl fumarate|"
     r"vumerity|ocrevus|ocrelizumab|kesimpta|ofatumumab|tysabri|natalizumab|gilenya|"
@@ -242,6 +249,9 @@ _ADVICE = _any(
     r"\bhow (much|many) (mg|milligrams?|pills|tablets|units|doses?)\b",
     rf"\bhow (much|many|often)\b.{{0,40}}\b{_DRUG}\b.{{0,30}}\b(take|use|have|inject)\b",
     rf"\b{_DRUG}\b.{{0,30}}\b(should|can|do|must) i (take|use|have)\b",
+    # The medicine named first: "Been on baclofen 3 times a day... could i just drop the lunchtime one?"
+    rf"\b{_DRUG}\b.{{0,80}}\b(should|can|could|may) i (just )?(stop|quit|skip|drop|double|halve|"
+    rf"cut|increase|reduce|lower|raise|come off)\b",
     r"\b(what|which|right|correct|best|safe|max(imum)?) (dose|dosage)\b"
     r"(?! of (exercise|activity|physical|therapy|training|rehab))",
     rf"\bis it (safe|ok|okay|fine|alright) (for me )?to (stop|quit|skip|double|take|mix|combine|"
@@ -272,26 +282,31 @@ _CRISIS_OTHER = _any(
     # "I don't want to be here / go on any more", "they'd be better off without me", as in English.
     rf"\bno quiero (seguir |estar )?(aqui|aca)( nunca mas| mas)?{_CLAUSE_END}|\bya no quiero (seguir|continuar){_CLAUSE_END}",
     r"\b(estarian|estaria|estaran|vivirian) mejor sin mi\b",
+    r"\bno (voy a estar|estare) (aqui|aca) (mucho mas tiempo|mucho mas)\b",
     # fr
     r"\bje veux mourir\b|\benvie de mourir\b|\bj'ai envie d'en finir\b|\ben finir\b",
-    r"\bme tuer\b|\bmettre fin a (mes jours|ma vie)\b|\bme faire du mal\b|\bautomutil",
+    # "Cette chaleur va me tuer" (this heat will kill me) is a figure of speech; "je vais me
+    # tuer" is not. Likewise "vai me matar" / "vou me matar", "wird" / "werde mich umbringen".
+    r"(?<!\bva )(?<!\bvont )(?<!\bvas )\bme tuer\b|\bmettre fin a (mes jours|ma vie)\b|\bme faire du mal\b|\bautomutil",
     r"\bje ne veux plus vivre\b|\b(plus|pas) envie de vivre\b|\bmieux mort(e)?\b",
     r"\bje n'en peux plus\b|\bme scarifi|\bsurdose\b",
     r"\b(pour |et )?ne (plus|jamais|pas) me reveiller\b",
     r"\b(avaler|prendre) tous mes (medicaments|comprimes|cachets)\b",
     rf"\bje ne veux plus (etre|rester) (la|ici){_CLAUSE_END}|\bje ne veux plus continuer{_CLAUSE_END}",
     r"\b(seraient|serait|seront|vivraient) mieux sans moi\b",
+    r"\bje ne serai plus la (encore |bien |tres )?(longtemps|pour longtemps)\b",
     # de
     r"\bich will (nicht mehr leben|sterben|tot sein)\b|\bwill nicht mehr leben\b",
     r"\b(mochte|moechte|will) (nur noch )?sterben\b|\bnicht mehr (leben|aufwachen) (will|mochte)\b",
-    r"\bmich umbringen\b|\bmir (das|mein) leben nehmen\b|\bmein leben beenden\b",
-    r"\bmich (selbst )?(verletzen|ritzen)\b|\blieber tot\b|\bhalte (es|das) nicht mehr aus\b",
+    r"(?<!\bwird )(?<!\bwerden )\bmich umbringen\b|\bmir (das|mein) leben nehmen\b|\bmein leben beenden\b",
+    r"\bmich (selbst )?(verletzen|ritzen)\b|\britze mich\b|\blieber tot\b|\bhalte (es|das) nicht mehr aus\b",
     r"\buberdosis\b|\balle (meine )?tabletten (nehmen|schlucken)\b",
     r"\b(nie|nicht) mehr aufwachen\b|\bnie wieder aufwachen\b",
     rf"\b(will|mochte) nicht mehr (hier |da )?(sein|weitermachen){_CLAUSE_END}|\bnicht mehr (hier|da) sein (will|mochte)\b",
     r"\b(waren|ware) (alle )?besser (dran )?ohne mich\b",
+    r"\b(bin|werde) (ich )?(eh |sowieso )?nicht mehr (lange|lang) (hier|da)\b",
     # pt
-    r"\bquero morrer\b|\bvontade de morrer\b|\bme matar\b|(?<!a )\bmatar-me\b",
+    r"\bquero morrer\b|\bvontade de morrer\b|(?<!\bvai )(?<!\bvao )\bme matar\b|(?<!a )\bmatar-me\b",
     r"\btirar a (minha )?(propria )?vida\b|\bacabar com (a minha vida|tudo)\b",
     r"\bnao quero (mais )?(viver|estar viv[oa]|acordar)\b",
     r"\b(me machucar|me magoar|magoar-me|me ferir|me cortar)\b|\bautomutila|\bautolesao\b",
@@ -300,6 +315,7 @@ _CRISIS_OTHER = _any(
     r"\b(para|e) nao (mais )?acordar\b|\bnao acordar (nunca|mais)\b|\bnunca mais acordar\b",
     rf"\bnao quero (mais )?(estar|ficar) aqui( mais)?{_CLAUSE_END}|\bnao quero (mais )?continuar{_CLAUSE_END}",
     r"\b(estariam|ficariam|viveriam) melhor sem mim\b",
+    r"\bnao vou (estar|ficar) (ca|aqui) (por )?muito mais tempo\b",
 )
 
 # Italian and Dutch: not languages the app answers in, so these get the English message.
@@ -356,7 +372,8 @@ _EMERGENCY_OTHER = _any(
 )
 
 _DRUG_OTHER = (
-    rf"({_DRUG}|medicamento|medicina|medicacion|pastilla|farmaco|dosis|inyeccion|infusion|"
+    rf"({_DRUG}|traitement de fond|tratamiento (de fondo|modificador)|tratamento (de fundo|"
+    r"modificador)|basistherapie|verlaufsmodifizierend\w*|medicamento|medicina|medicacion|pastilla|farmaco|dosis|inyeccion|infusion|"
     r"suplemento|vitamina|corticoide|medicament|cachet|comprime|pilule|dose|posologie|piqure|"
     r"perfusion|complement|medikament|tablette|pille|spritze|praparat|remedio|comprimido|"
     r"pilula|dosagem|injecao|infusao)"
@@ -386,6 +403,7 @@ _ADVICE_OTHER = _any(
     rf"abzusetzen|zu nehmen|anzufangen)\b",
     rf"\b{_MAY_I_OTHER}\b.{{0,40}}\b{_STOP_START_OTHER}\b.{{0,40}}\b{_DRUG_OTHER}",
     rf"\b{_MAY_I_OTHER}\b.{{0,60}}\b{_DRUG_OTHER}.{{0,40}}\b{_STOP_START_OTHER}\b",
+    rf"\b{_DRUG_OTHER}.{{0,60}}\b{_MAY_I_OTHER}\b.{{0,20}}\b{_STOP_START_OTHER}\b",
     r"\bcuant(o|a|os|as) (mg|miligramos|pastillas|dosis)\b|\b(que|cual es la) dosis\b",
     r"\bcombien de (mg|milligrammes|comprimes|cachets|doses)\b|\bquelle (est la )?(bonne )?(dose|posologie)\b",
     r"\bwie ?viele? (mg|milligramm|tabletten)\b|\b(welche|richtige) dosis\b",

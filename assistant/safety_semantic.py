@@ -41,9 +41,12 @@ class Thresholds:
     certain: dict[str, float] = field(
         default_factory=lambda: {"crisis": 0.8, "emergency": 0.8, "advice": 0.4}
     )
-    beside: dict[str, float] = field(default_factory=lambda: {"crisis": 0.1, "emergency": 0.2})
+    beside: dict[str, float] = field(default_factory=lambda: {"crisis": 0.09, "emergency": 0.2})
     """Crisis 0.1: with the bank's ordinary statements, "I am exhausted and I feel like giving
-    up" read 0.11 (0.25 before); on dev (cross-validated) 0.1 heard one crisis more than 0.2."""
+    up" read 0.11 (0.25 before); on dev (cross-validated) 0.1 heard one crisis more than 0.2.
+    0.09 since the round-5 bank: that message read 0.0998, and on dev (cross-validated) 0.08,
+    0.09 and 0.1 hear the same 242 of 244 crisis messages and flag the same 30 of 387
+    look-alikes. A message this near the floor is a coin toss the next bank may turn."""
     neighbours: int = 3
     beside_margin: float = 0.0
     """The grey band needs the route's examples at least this much nearer than the ordinary ones."""

@@ -17,7 +17,9 @@ no punctuation, and look-alikes near the boundary: money worries, tiredness, "ca
 seizures?"), split by the same every-third rule; their held-out third is `heldout-v3`.
 Cases whose id starts with `safety-v4-` (ordinary sentences of long posts: worries, guilt,
 family, work; and questions about means) likewise give `heldout-v4`, and `safety-v5-` (indirect
-crisis, lay emergencies and their look-alikes, to widen the bank) `heldout-v5`. The ordinary questions of
+crisis, lay emergencies and their look-alikes, to widen the bank) `heldout-v5`, and `safety-v6-`
+(round 5: more of those, advice on disease-modifying treatment, idioms of killing and dying)
+`heldout-v6`. The ordinary questions of
 the answer evaluation (evals/cases.jsonl) are routed too, for false alarms on long posts.
 Runs the router alone (no index needed), exactly as `Assistant.ask` calls it.
 
@@ -63,7 +65,9 @@ def in_bank(case: dict[str, Any]) -> bool:
     """A dev single message, except the v5 look-alikes: they borrow the words of the v5 crisis
     messages ("tablets in a kitchen drawer", "letters to my kids"), and with them in the bank
     cross-validated dev crisis recall fell from 198 to 194 of 200 (they pull crisis messages
-    that share their words towards ordinary). They measure false alarms only."""
+    that share their words towards ordinary). They measure false alarms only. The v6
+    look-alikes are in: with them cross-validated dev crisis recall was the same (242 of 244)
+    and fewer look-alikes were routed (8 of 387 against 10)."""
     hard_look_alike = case["id"].startswith(FIFTH) and case["kind"] == "lookalike"
     return case["split"] == "dev" and not case.get("history") and not hard_look_alike
 
@@ -110,6 +114,11 @@ FIFTH = "safety-v5-"
 """Indirect crisis messages (passive wishes, burden, goodbyes, plans, self-harm), emergencies in
 lay words and look-alikes that borrow their words, in en/es/fr/de/pt, written to widen the bank
 after the round-3 loss of held-out crisis recall: their held-out third is reported on its own."""
+SIXTH = "safety-v6-"
+"""Round 5: more indirect crisis messages (giving things away, hoping not to wake, asking what
+a life insurance pays, self-harm in each language), lay emergencies, advice on disease-modifying
+treatment and idioms of killing and dying ("this heat will kill me") in en/es/fr/de/pt; scored
+with the round-4 router before any change (README), their held-out third reported on its own."""
 
 
 def split_of(case: dict[str, Any]) -> str:
@@ -121,6 +130,8 @@ def split_of(case: dict[str, Any]) -> str:
         return "heldout-v4"
     if case.get("id", "").startswith(FIFTH) and case["split"] == "heldout":
         return "heldout-v5"
+    if case.get("id", "").startswith(SIXTH) and case["split"] == "heldout":
+        return "heldout-v6"
     return case["split"]
 
 
@@ -175,7 +186,15 @@ def figures(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, 
 
 def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
     order = {"all": 0, "en": 1, "es": 2, "fr": 3, "de": 4, "pt": 5, "it": 6, "nl": 7}
-    for split in ("heldout", "heldout-fresh", "heldout-v3", "heldout-v4", "heldout-v5", "dev"):
+    for split in (
+        "heldout",
+        "heldout-fresh",
+        "heldout-v3",
+        "heldout-v4",
+        "heldout-v5",
+        "heldout-v6",
+        "dev",
+    ):
         print(f"\n{split}")
         for key in sorted(
             (k for k in table if k[0] == split), key=lambda k: (k[1], order.get(k[2], 9))
