@@ -27,8 +27,8 @@ from pathlib import Path
 
 from assistant.embedding import Embedder
 from assistant.errors import DocumentLoadError, IndexMismatchError, IndexMissingError
+from assistant.memory import give_back_freed_memory
 from assistant.models import Chunk, Document
-from assistant.retrieve import give_back_freed_memory
 from assistant.settings import Settings
 from assistant.store import (
     IndexedDocument,
