@@ -22,7 +22,7 @@ from assistant.build import build_embedder
 from assistant.lexical import LexicalIndex
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
-from assistant.store import open_store
+from assistant.store import ChromaStore, open_store
 from assistant.table import (
     TABLES_FOLDER,
     ChunkTable,
@@ -348,7 +348,11 @@ def test_a_run_stems_only_the_documents_it_changed_and_gives_a_full_builds_table
         stemmed.append(text)
         return content_terms(text)
 
+    def refused(*args, **kwargs):
+        raise AssertionError("every chunk was read")
+
     monkeypatch.setattr(assistant.lexical, "content_terms", counting)
+    monkeypatch.setattr(ChromaStore, "chunks", refused)
     report = ingest([built.corpus_dir], built)
     monkeypatch.undo()
     assert (report.updated, report.added, report.removed) == ([OT_ID], ["pool"], [removed])
@@ -360,7 +364,7 @@ def test_a_run_stems_only_the_documents_it_changed_and_gives_a_full_builds_table
     assert _searches(_retriever(built)) == _searches(_retriever(built, in_memory=True))
 
 
-def test_removing_a_document_in_the_app_reads_no_other(built, monkeypatch):
+def test_removing_a_document_in_the_app_stems_no_other(built, monkeypatch):
     import assistant.lexical
 
     stemmed: list[str] = []
