@@ -28,6 +28,7 @@ import numpy as np
 from assistant.embedding import Embedder, unit
 from assistant.errors import IndexMissingError
 from assistant.lexical import LexicalIndex
+from assistant.memory import give_back_freed_memory
 from assistant.models import Chunk, Document, Passage
 from assistant.reader import ScoredUnit, UnitReader, View
 from assistant.settings import Settings
@@ -394,19 +395,6 @@ def _verified(document: Document | None) -> bool:
 def _keys(numbers: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """(document number, offset) as one sortable integer."""
     return (numbers.astype(np.int64) << 32) | starts.astype(np.int64)
-
-
-def give_back_freed_memory() -> None:
-    """Return to the system the heap that reading the index freed: the store's pages of
-    records are decoded into many short-lived objects, and glibc keeps what they used (at
-    10,000 chunks 180 of the 430 MB a loaded retriever held; after the app's start-up ingest
-    at 95,000 chunks, 1,020 of 1,528 MB). Elsewhere than glibc: nothing."""
-    import contextlib
-    import ctypes
-    import ctypes.util
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 class _UnitTerms:

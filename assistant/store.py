@@ -40,7 +40,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +59,8 @@ from assistant.table import (
     built_for,
     read_tables,
     restamp_tables,
+    stamp_tables,
+    update_tables,
     write_tables,
 )
 
@@ -267,6 +269,10 @@ class ChromaStore:
                 f"No index found in {index_dir}/. Run `python -m ingest` (or `make ingest`) first."
             )
         self._vector_rows: dict[str, tuple[int, int, str]] | None = None
+        self._changed: set[str] | None = None
+        """Documents this store changed since it last wrote the tables (None: none yet)."""
+        self._tables_in_step = False
+        """The tables were those of the index when this store began changing it."""
         with self.guarded():
             self._generation = ""
             if url:
@@ -512,6 +518,7 @@ class ChromaStore:
         killed halfway leaves (chunks of a version no record names, or beside a record that
         already switched) is swept by the next one (`_sweep_pending`)."""
         self._sweep_pending()
+        self._changing(w.document.doc_id for w in written)
         self._record(pending=json.dumps(sorted(w.document.doc_id for w in written)))
         chunks = [(w, c) for w in written for c in w.chunks]
         self._add(
@@ -570,6 +577,7 @@ class ChromaStore:
     @_guard
     def remove_document(self, doc_id: str) -> None:
         self._sweep_pending()
+        self._changing([doc_id])
         self._record(pending=json.dumps([doc_id]))
         self._documents.delete(ids=[doc_id])
         self._chunks.delete(where={"doc_id": doc_id})
@@ -581,6 +589,7 @@ class ChromaStore:
         # Also the end of a run that wrote nothing: what a killed one left goes now, and an
         # index built before the vector file gets it.
         self._sweep_pending()
+        self._changing(())
         self._fill_vector_file()
         self._record(corpus_hash=corpus_hash, version=uuid.uuid4().hex)
         self.write_tables()
@@ -607,14 +616,70 @@ class ChromaStore:
     def write_tables(self) -> None:
         """The chunk table and the lexical index of the current chunks, saved in the index
         folder for the documents' versions (so a reader uses them only for those) and the
-        store's version (so `needs_upgrade` knows whether they are behind)."""
+        store's version (so `needs_upgrade` knows whether they are behind). When they were
+        the index's before this store changed it, only the documents it changed are read
+        (their records and chunks) and the rest is taken from the tables' pieces; otherwise
+        every document and chunk is read."""
         if self.url:
             return
-        documents = self.documents()
         version = str(self._metadata().get("version", ""))
         folder = self.index_dir / TABLES_FOLDER
+        if self._changed is None:  # this store changed nothing
+            in_step, changed = built_for(folder).get("version") == version, set()
+        else:
+            in_step, changed = self._tables_in_step, self._changed
+        self._changed = None
+        if in_step and not changed:
+            stamp_tables(folder, version)
+            return
+        if in_step:
+            documents = self._records_of(sorted(changed))
+            chunks = self._chunks_of(documents)
+            if update_tables(folder, changed, documents, chunks, version):
+                return
+        documents = self.documents()
         if not restamp_tables(folder, documents, version):
             write_tables(folder, documents, self.chunks(documents), version)
+
+    def _changing(self, doc_ids: Iterable[str]) -> None:
+        """Note the documents about to change. At the first change since the tables were
+        last written: whether they are the index's now, and a new version of the index, so
+        that the tables' version says they are behind until they are written again (for
+        whoever else opens the index: only this store knows which documents changed)."""
+        if self.url:
+            return
+        if self._changed is None:
+            recorded = built_for(self.index_dir / TABLES_FOLDER).get("version")
+            self._tables_in_step = recorded == self._metadata().get("version", "")
+            self._changed = set()
+            self._record(version=uuid.uuid4().hex)
+        self._changed.update(doc_ids)
+
+    def _records_of(self, doc_ids: list[str]) -> dict[str, Document]:
+        """The documents of these ids the index holds (the others are gone)."""
+        documents = {}
+        for lo, hi in _batches(len(doc_ids), _STALE_PER_CALL):
+            found = self._documents.get(ids=doc_ids[lo:hi], include=["documents", "metadatas"])
+            for doc_id, text, meta in zip(
+                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+            ):
+                documents[doc_id] = _document_from_record(doc_id, text or "", dict(meta or {}))
+        return documents
+
+    def _chunks_of(self, documents: dict[str, Document]) -> list[Chunk]:
+        """The current chunks of these documents, sorted by document and start."""
+        doc_ids, chunks = sorted(documents), []
+        for lo, hi in _batches(len(doc_ids), _STALE_PER_CALL):
+            found = self._chunks.get(
+                where={"doc_id": {"$in": doc_ids[lo:hi]}},  # type: ignore[dict-item]
+                include=["metadatas"],
+            )
+            chunks += [
+                _chunk_from_record(cid, documents[str(meta["doc_id"])].text, dict(meta))
+                for cid, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
+                if meta and _is_current(dict(meta), documents)
+            ]
+        return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
     def _metadata(self) -> dict[str, Any]:
         """The chunks collection's metadata as it is now (where the index's own fields are)."""

@@ -19,10 +19,18 @@ from memory_store import MemoryStore
 from test_store import indexed
 
 from assistant.build import build_embedder
+from assistant.lexical import LexicalIndex
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
-from assistant.store import open_store
-from assistant.table import TABLES_FOLDER, ChunkTable, SentenceTable, built_for, documents_key
+from assistant.store import ChromaStore, open_store
+from assistant.table import (
+    TABLES_FOLDER,
+    ChunkTable,
+    SentenceTable,
+    _Pieces,
+    built_for,
+    documents_key,
+)
 from assistant.text import content_terms
 from ingest.pipeline import remove_from_index
 
@@ -263,3 +271,134 @@ def test_the_vector_file_reads_rows_as_written(tmp_path):
     assert vectors[[]].shape == (0, 4)
     with pytest.raises(IndexError):
         vectors[[10]]
+
+
+def _full_build(settings: Settings) -> tuple[_Pieces, object]:
+    """The pieces and BM25 a full build makes of the index's current chunks."""
+    store = open_store(settings)
+    documents = store.documents()
+    versions = {doc_id: d.content_hash for doc_id, d in documents.items()}
+    pieces = _Pieces.of_chunks(store.chunks(documents), versions)
+    return pieces, LexicalIndex.of_counts(pieces.term_counts())._bm25
+
+
+def _assert_same_as_a_full_build(settings: Settings) -> None:
+    folder = settings.index_dir / TABLES_FOLDER
+    kept, full = _Pieces.load(folder), _full_build(settings)
+    assert kept is not None
+    pieces, bm25 = full
+    assert kept.names == pieces.names
+    assert kept.versions == pieces.versions
+    assert sorted(kept.arrays) == sorted(pieces.arrays)
+    for key, array in pieces.arrays.items():
+        assert kept.arrays[key].dtype == array.dtype, key
+        assert np.array_equal(kept.arrays[key], array), key
+    saved = LexicalIndex.load(folder / "bm25")._bm25
+    assert saved.vocab_dict == bm25.vocab_dict
+    for key in ("data", "indices", "indptr"):
+        assert saved.scores[key].dtype == bm25.scores[key].dtype
+        assert np.array_equal(saved.scores[key], bm25.scores[key])
+    assert saved.scores["num_docs"] == bm25.scores["num_docs"]
+    assert built_for(folder)["documents"] == documents_key(open_store(settings).documents())
+
+
+def _change_add_and_remove(corpus) -> str:
+    """One document changed, one added, one removed; the removed one's id."""
+    changed = corpus / f"{OT_ID}.txt"
+    title, rest = changed.read_text(encoding="utf-8").split("\n\n", 1)
+    added = "Zanzibarian splints are fitted by occupational therapists for weak hands."
+    changed.write_text(f"{title}\n\n{added}\n\n{rest}", encoding="utf-8")
+    (corpus / "pool.txt").write_text(
+        "Pool therapy\n\nQuokkabelt aquatic exercise lets people with MS train with less strain.\n",
+        encoding="utf-8",
+    )
+    removed = next(p for p in sorted(corpus.glob("*.txt")) if p.stem not in (OT_ID, "pool"))
+    removed.unlink()
+    return removed.stem
+
+
+def test_bm25_from_the_counts_scores_exactly_like_bm25s_own_index(built):
+    import bm25s
+
+    store = open_store(built)
+    chunks = store.chunks(store.documents())
+    theirs = bm25s.BM25()
+    theirs.index([content_terms(c.embedding_text()) for c in chunks], show_progress=False)
+    ours = LexicalIndex.build(chunks)._bm25
+    assert set(ours.vocab_dict) == set(theirs.vocab_dict)
+    assert ours.scores["num_docs"] == theirs.scores["num_docs"] == len(chunks)
+    for term in ours.vocab_dict:
+        if term:
+            assert np.array_equal(ours.get_scores([term]), theirs.get_scores([term])), term
+    for question in QUESTIONS:
+        terms = [t for t in content_terms(question) if t in theirs.vocab_dict]
+        assert np.array_equal(ours.get_scores(terms), theirs.get_scores(terms))
+
+
+def test_a_run_stems_only_the_documents_it_changed_and_gives_a_full_builds_tables(
+    built, monkeypatch
+):
+    import assistant.lexical
+
+    _assert_same_as_a_full_build(built)
+    removed = _change_add_and_remove(built.corpus_dir)
+    stemmed: list[str] = []
+
+    def counting(text: str) -> list[str]:
+        stemmed.append(text)
+        return content_terms(text)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("every chunk was read")
+
+    monkeypatch.setattr(assistant.lexical, "content_terms", counting)
+    monkeypatch.setattr(ChromaStore, "chunks", refused)
+    report = ingest([built.corpus_dir], built)
+    monkeypatch.undo()
+    assert (report.updated, report.added, report.removed) == ([OT_ID], ["pool"], [removed])
+    store = open_store(built)
+    chunks = store.chunks(store.documents())
+    assert stemmed == [c.embedding_text() for c in chunks if c.doc_id in (OT_ID, "pool")]
+    _assert_same_as_a_full_build(built)
+    assert not store.needs_upgrade()
+    assert _searches(_retriever(built)) == _searches(_retriever(built, in_memory=True))
+
+
+def test_removing_a_document_in_the_app_stems_no_other(built, monkeypatch):
+    import assistant.lexical
+
+    stemmed: list[str] = []
+    monkeypatch.setattr(assistant.lexical, "content_terms", lambda t: stemmed.append(t) or [])
+    remove_from_index(built, OT_ID)
+    assert stemmed == []
+    monkeypatch.undo()
+    _assert_same_as_a_full_build(built)
+
+
+def test_tables_without_pieces_still_load_and_the_next_change_writes_them_whole(built):
+    folder = built.index_dir / TABLES_FOLDER
+    expected = _searches(_retriever(built))
+    for name in ("terms.npz", "terms.json"):  # as the tables were written before the pieces
+        (folder / name).unlink()
+    assert not open_store(built).needs_upgrade()
+    assert open_store(built).saved_tables(open_store(built).documents()) is not None
+    assert _searches(_retriever(built)) == expected
+    _change_add_and_remove(built.corpus_dir)
+    ingest([built.corpus_dir], built)
+    _assert_same_as_a_full_build(built)
+
+
+def test_a_store_that_did_not_make_the_change_writes_them_whole(built):
+    """Only the store that changed the index knows which documents changed: another one,
+    seeing the tables behind the index's version, reads every document again."""
+    store = open_store(built)
+    (built.corpus_dir / "pool.txt").write_text(
+        "Pool therapy\n\nQuokkabelt aquatic exercise lets people with MS train with less strain.\n",
+        encoding="utf-8",
+    )
+    store.write_documents(indexed([built.corpus_dir / "pool.txt"], built), set())
+    assert open_store(built).needs_upgrade()
+    open_store(built).write_tables()
+    assert not open_store(built).needs_upgrade()
+    _assert_same_as_a_full_build(built)
+    assert "pool" in open_store(built).saved_tables(open_store(built).documents())[0].doc_ids
