@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -222,16 +223,25 @@ def _bank_vectors(
     key = hashlib.sha256(f"{embedder.name}\n{bank.read_bytes().hex()}".encode()).hexdigest()
     path = cache_dir / f"safety-bank-{key[:16]}.npy" if cache_dir else None
     if path and path.exists():
-        cached = np.load(path)
-        if cached.shape[0] == len(texts):
-            return cached
+        with suppress(OSError, ValueError):  # removed or half written by another process
+            cached = np.load(path)
+            if cached.shape[0] == len(texts):
+                return cached
     vectors = _embed(texts, embedder)
     if path:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.save(path, vectors)
         except OSError:
-            pass  # a read-only index folder: embed again next start, nothing else changes
+            return vectors  # a read-only index folder: embed again next start
+        # The vectors of earlier banks are of no use any more (also those an older version
+        # kept in the folder above).
+        for old in [
+            *path.parent.glob("safety-bank-*.npy"),
+            *path.parent.parent.glob("safety-bank-*.npy"),
+        ]:
+            if old != path:
+                old.unlink(missing_ok=True)
     return vectors
 
 

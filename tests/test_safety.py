@@ -392,6 +392,28 @@ def test_semantic_layer_caches_the_bank_embeddings(tmp_path, monkeypatch):
     assert (second._vectors == first._vectors).all()
 
 
+def test_a_new_bank_replaces_the_vectors_of_the_old_one(tmp_path):
+    """The cache keeps one bank's vectors, also removing those an older version kept in the
+    folder above (the index folder)."""
+    from assistant import safety_semantic
+    from assistant.embedding import HashEmbedder
+
+    bank = tmp_path / "bank.txt"
+    lines = (
+        "crisis\tI want to die\nemergency\tI cannot breathe\nadvice\tShould I stop my baclofen\n"
+    )
+    bank.write_text(lines + "ordinary\tWhat does an OT do\n", encoding="utf-8")
+    (tmp_path / "safety-bank-0123456789abcdef.npy").write_bytes(b"older version")
+    safety_semantic.SemanticLayer(HashEmbedder(), tmp_path / "cache", bank)
+    first = list((tmp_path / "cache").glob("safety-bank-*.npy"))
+    bank.write_text(lines + "ordinary\tHow can I save energy\n", encoding="utf-8")
+    safety_semantic.SemanticLayer(HashEmbedder(), tmp_path / "cache", bank)
+    second = list((tmp_path / "cache").glob("safety-bank-*.npy"))
+    assert len(first) == len(second) == 1
+    assert first != second
+    assert not list(tmp_path.glob("safety-bank-*.npy"))
+
+
 def test_every_bank_line_is_a_known_route():
     from assistant.safety_semantic import CLASSES, read_bank
 
