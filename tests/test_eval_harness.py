@@ -70,6 +70,18 @@ def test_figures_on_synthetic_outcomes():
     assert got["quotes_per_answer"] == 3.0
 
 
+def test_the_advice_message_with_the_refusal_refuses_an_unanswerable_question():
+    """A question about one's own medicine that the documents do not answer gets the advice
+    message and the refusal, no quote: refused. With a quote it was answered."""
+    refusal = row("unanswerable", "advice", "abstained", quote_count=0)
+    quoting = row("unanswerable", "advice", "abstained", quote_count=2)
+    assert succeeded(refusal)
+    assert not succeeded(quoting)
+    got = figures([refusal, quoting])
+    assert got["abstention_on_unanswerable"] == 0.5
+    assert got["abstention_recall"] == 0.5
+
+
 def test_figures_of_a_group_without_a_measure_are_none():
     got = figures([row("emergency", "emergency")])
     assert got["hit_at_5"] is None
