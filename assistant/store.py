@@ -89,6 +89,10 @@ class Store(Protocol):
 
     def documents(self) -> dict[str, Document]: ...
 
+    def holds(self, doc_id: str) -> bool:
+        """The index has this document (one lookup, not every document read)."""
+        ...
+
     def chunks(self, documents: dict[str, Document]) -> list[Chunk]:
         """Current chunks of the given documents, sorted by document and start."""
         ...
@@ -388,6 +392,10 @@ class ChromaStore:
                 rows[doc_id] = _vector_rows(meta)
         self._vector_rows = rows
         return docs
+
+    @_guard
+    def holds(self, doc_id: str) -> bool:
+        return bool(self._documents.get(ids=[doc_id], include=[])["ids"])
 
     @_guard
     def chunks(self, documents: dict[str, Document]) -> list[Chunk]:

@@ -156,8 +156,10 @@ def remove_from_index(settings: Settings, doc_id: str) -> None:
 
 
 def _live_holds(settings: Settings, doc_id: str) -> bool:
+    """The live index has the document (looked up by id: reading every document to find out
+    took 3-7 s at 95,000 chunks)."""
     try:
-        return doc_id in open_store(settings).documents()
+        return open_store(settings).holds(doc_id)
     except (IndexMissingError, IndexMismatchError):
         return False
 

@@ -28,6 +28,9 @@ class MemoryStore:
     def documents(self) -> dict[str, Document]:
         return dict(self._documents)
 
+    def holds(self, doc_id: str) -> bool:
+        return doc_id in self._documents
+
     def chunks(self, documents: dict[str, Document]) -> list[Chunk]:
         current = [
             c for c, version, _ in self._chunks.values() if _current(c.doc_id, version, documents)

@@ -208,9 +208,12 @@ def test_a_new_version_replaces_the_old_one(tmp_path, settings, make_store):
 def test_a_removed_document_is_gone(tmp_path, settings, make_store):
     store = make_store()
     store.write_documents(corpus_documents(tmp_path, settings), replacing=set())
+    assert store.holds(OT_ID)
     store.remove_document(OT_ID)
     documents = store.documents()
     assert OT_ID not in documents
+    assert not store.holds(OT_ID)
+    assert all(store.holds(doc_id) for doc_id in documents)
     assert all(c.doc_id != OT_ID for c in store.chunks(documents))
     vector = np.ones(HashEmbedder().dims)
     assert all(not cid.startswith(OT_ID) for cid, _ in store.nearest_chunks(vector, 10_000))
