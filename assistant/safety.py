@@ -126,6 +126,9 @@ _CRISIS = _any(
     r"\b(don'?t|do not|no longer) (want|wish) to (go on|carry on|keep going)( like this)?"
     r"( any ?more| much longer)?\s*(?:[.!?,;]|$|\b(and|since|but)\b)",
     r"\bwant(ed)? to (die|disappear forever)\b",
+    # Disappearing for good, wished or thought of: "penso todos os dias em desaparecer de vez".
+    r"\b(want(ed)?|wish|wishing|think(ing)? about|thought about|dream(ing)? of) (to )?"
+    r"disappear(ing)? (forever|for good|permanently|for ever)\b",
     # Not being here much longer: "I won't be around much longer anyway."
     r"\b(won'?t|will not|not going to|don'?t (plan|intend|expect) (on|to)) be(ing)? (here|around) "
     r"(for )?much longer\b",
@@ -283,6 +286,7 @@ _CRISIS_OTHER = _any(
     rf"\bno quiero (seguir |estar )?(aqui|aca)( nunca mas| mas)?{_CLAUSE_END}|\bya no quiero (seguir|continuar){_CLAUSE_END}",
     r"\b(estarian|estaria|estaran|vivirian) mejor sin mi\b",
     r"\bno (voy a estar|estare) (aqui|aca) (mucho mas tiempo|mucho mas)\b",
+    r"\b(quiero|quisiera|pienso en|pensando en) desaparecer (para siempre|de una vez|del todo)\b",
     # fr
     r"\bje veux mourir\b|\benvie de mourir\b|\bj'ai envie d'en finir\b|\ben finir\b",
     # "Cette chaleur va me tuer" (this heat will kill me) is a figure of speech; "je vais me
@@ -295,6 +299,8 @@ _CRISIS_OTHER = _any(
     rf"\bje ne veux plus (etre|rester) (la|ici){_CLAUSE_END}|\bje ne veux plus continuer{_CLAUSE_END}",
     r"\b(seraient|serait|seront|vivraient) mieux sans moi\b",
     r"\bje ne serai plus la (encore |bien |tres )?(longtemps|pour longtemps)\b",
+    r"\b(je veux|je voudrais|envie de|je pense a|pense a) disparaitre (pour toujours|a jamais|"
+    r"definitivement|pour de bon)\b",
     # de
     r"\bich will (nicht mehr leben|sterben|tot sein)\b|\bwill nicht mehr leben\b",
     r"\b(mochte|moechte|will) (nur noch )?sterben\b|\bnicht mehr (leben|aufwachen) (will|mochte)\b",
@@ -305,6 +311,7 @@ _CRISIS_OTHER = _any(
     rf"\b(will|mochte) nicht mehr (hier |da )?(sein|weitermachen){_CLAUSE_END}|\bnicht mehr (hier|da) sein (will|mochte)\b",
     r"\b(waren|ware) (alle )?besser (dran )?ohne mich\b",
     r"\b(bin|werde) (ich )?(eh |sowieso )?nicht mehr (lange|lang) (hier|da)\b",
+    r"\bich (will|mochte|wurde)( einfach| am liebsten| gern| gerne)* fur immer (verschwinden|weg sein)\b",
     # pt
     r"\bquero morrer\b|\bvontade de morrer\b|(?<!\bvai )(?<!\bvao )\bme matar\b|(?<!a )\bmatar-me\b",
     r"\btirar a (minha )?(propria )?vida\b|\bacabar com (a minha vida|tudo)\b",
@@ -316,6 +323,8 @@ _CRISIS_OTHER = _any(
     rf"\bnao quero (mais )?(estar|ficar) aqui( mais)?{_CLAUSE_END}|\bnao quero (mais )?continuar{_CLAUSE_END}",
     r"\b(estariam|ficariam|viveriam) melhor sem mim\b",
     r"\bnao vou (estar|ficar) (ca|aqui) (por )?muito mais tempo\b",
+    r"\b(quero|queria|penso|pensar|pensando)( todos os dias| muito| sempre)? em desaparecer "
+    r"(de vez|para sempre)\b|\bquero desaparecer (de vez|para sempre)\b",
 )
 
 # Italian and Dutch: not languages the app answers in, so these get the English message.

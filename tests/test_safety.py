@@ -953,3 +953,62 @@ def test_an_unsure_crisis_reading_does_not_overrule_certain_medicine_advice():
         "advice"
     )
     assert SafetyRouter(FixedLayer(Verdict("crisis"))).route(question) == Verdict("crisis")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Physio tomorrow, not that it matters. I won't be around much longer anyway.",
+        "No voy a estar aquí mucho más, ya lo sé",
+        "Je ne serai plus là bien longtemps",
+        "Ich bin eh nicht mehr lange hier",
+        "Não vou estar cá muito mais tempo",
+        "I keep thinking about disappearing for good",
+        "Mas penso todos os dias em desaparecer de vez, não aguento esta doença.",
+        "Quiero desaparecer para siempre",
+        "Je voudrais disparaître pour toujours",
+        "Ich möchte einfach für immer verschwinden",
+        "Ich ritze mich wieder, wenn die Schmerzen zu stark werden",
+        "je vais me tuer ce soir",
+        "eu vou me matar",
+        "ich werde mich umbringen",
+    ],
+)
+def test_round_5_crisis_kinds_in_each_language(question):
+    """Not being here much longer, disappearing for good, self-harm by its word, and the
+    first person of "kill myself" (round 5, from dev misses)."""
+    assert route(question) == "crisis"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I won't be here long, just visiting my mum, is there a clinic nearby?",
+        "I won't be here anymore after June, we're moving to Leeds",
+        "Je ne serai pas là longtemps",
+        "No voy a estar aquí mucho tiempo, estoy de vacaciones",
+        "I want the pain to disappear for good",
+        "Queria que este cansaço desaparecesse de vez",
+        "Die Schmerzen sollen für immer verschwinden",
+        "Cette chaleur va me tuer, comment faire du sport sans avoir trop chaud ?",
+        "Este calor vai me matar",
+        "Diese Hitze wird mich umbringen",
+        "my wife will have a fit when she sees the bill",
+    ],
+)
+def test_round_5_look_alikes_are_not_a_crisis(question):
+    assert route(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "status"),
+    [
+        ("she's having a fit and it won't stop, it's been more than 5 minutes", "emergency"),
+        ("Dois-je arrêter mon traitement de fond avant la rééducation ?", "advice"),
+        ("Should I stop my disease-modifying therapy before rehab?", "advice"),
+        ("Been on baclofen 3 times a day. could i just drop the lunchtime one?", "advice"),
+        ("Mon neurologue m'a donné 10 mg de baclofène, je peux prendre 20 ?", "advice"),
+    ],
+)
+def test_round_5_emergency_and_advice_kinds(question, status):
+    assert route(question) == status
