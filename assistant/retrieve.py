@@ -87,13 +87,11 @@ class Retriever:
         # else (a server, an index from before them) built from the store's chunks.
         saved = store.saved_tables(self.documents)
         if saved is None:
-            self.chunks = ChunkTable.of_chunks(store.chunks(self.documents), self.documents)
-        else:
-            self.chunks, self._lexical = saved
+            chunks = ChunkTable.of_chunks(store.chunks(self.documents), self.documents)
+            saved = chunks, LexicalIndex.build(chunks)
+        self.chunks, self._lexical = saved
         if not self.chunks:
             raise IndexMissingError("The index has no documents. Run `python -m ingest` first.")
-        if saved is None:
-            self._lexical = LexicalIndex.build(self.chunks)
         self._position = {chunk_id: i for i, chunk_id in enumerate(self.chunks.ids)}
         self._max_idf = self._lexical.max_idf
         # The sentences ingest stored are those of the chunks (each chunk records its own), so

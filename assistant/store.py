@@ -384,11 +384,8 @@ class ChromaStore:
     def documents(self) -> dict[str, Document]:
         docs, rows = {}, {}
         for found in self._pages(self._documents, ["documents", "metadatas"]):
-            for doc_id, text, meta in zip(
-                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
-            ):
-                meta = dict(meta or {})
-                docs[doc_id] = _document_from_record(doc_id, text or "", meta)
+            for doc_id, document, meta in _document_records(found):
+                docs[doc_id] = document
                 rows[doc_id] = _vector_rows(meta)
         self._vector_rows = rows
         return docs
@@ -400,13 +397,8 @@ class ChromaStore:
     @_guard
     def chunks(self, documents: dict[str, Document]) -> list[Chunk]:
         """Current chunks of the given documents, in document order."""
-        # A chunk's text is its document's text from start to end: not read a second time.
-        chunks = [
-            _chunk_from_record(cid, documents[str(meta["doc_id"])].text, dict(meta))
-            for found in self._pages(self._chunks, ["metadatas"])
-            for cid, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
-            if meta and _is_current(dict(meta), documents)
-        ]
+        pages = self._pages(self._chunks, ["metadatas"])
+        chunks = [c for found in pages for c in _current_chunks(found, documents)]
         return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
     @_guard
@@ -665,13 +657,10 @@ class ChromaStore:
 
     def _records_of(self, doc_ids: list[str]) -> dict[str, Document]:
         """The documents of these ids the index holds (the others are gone)."""
-        documents = {}
+        documents: dict[str, Document] = {}
         for lo, hi in _batches(len(doc_ids), _STALE_PER_CALL):
             found = self._documents.get(ids=doc_ids[lo:hi], include=["documents", "metadatas"])
-            for doc_id, text, meta in zip(
-                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
-            ):
-                documents[doc_id] = _document_from_record(doc_id, text or "", dict(meta or {}))
+            documents.update((d, document) for d, document, _ in _document_records(found))
         return documents
 
     def _chunks_of(self, documents: dict[str, Document]) -> list[Chunk]:
@@ -682,11 +671,7 @@ class ChromaStore:
                 where={"doc_id": {"$in": doc_ids[lo:hi]}},  # type: ignore[dict-item]
                 include=["metadatas"],
             )
-            chunks += [
-                _chunk_from_record(cid, documents[str(meta["doc_id"])].text, dict(meta))
-                for cid, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
-                if meta and _is_current(dict(meta), documents)
-            ]
+            chunks += _current_chunks(found, documents)
         return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
     def _metadata(self) -> dict[str, Any]:
@@ -974,6 +959,25 @@ def _chunk_record(chunk: Chunk) -> dict[str, Any]:
         "sentences": json.dumps(chunk.sentences),
         "blocks": json.dumps(chunk.blocks),
     }
+
+
+def _document_records(found: Any) -> Iterator[tuple[str, Document, dict[str, Any]]]:
+    """(doc_id, document, its record's metadata) of a `get` of document records."""
+    for doc_id, text, meta in zip(
+        found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+    ):
+        meta = dict(meta or {})
+        yield doc_id, _document_from_record(doc_id, text or "", meta), meta
+
+
+def _current_chunks(found: Any, documents: dict[str, Document]) -> list[Chunk]:
+    """The chunks of a `get` of chunk records that are of these documents' versions. A
+    chunk's text is its document's text from start to end: not read a second time."""
+    return [
+        _chunk_from_record(cid, documents[str(meta["doc_id"])].text, dict(meta))
+        for cid, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
+        if meta and _is_current(dict(meta), documents)
+    ]
 
 
 def _vector_rows(meta: dict[str, Any]) -> tuple[int, int, str]:

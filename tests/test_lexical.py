@@ -121,17 +121,7 @@ def test_postings_and_rarity_come_from_bm25s_own_index(built):
 
 def test_it_follows_a_changed_a_new_and_a_removed_document(built):
     corpus = built.corpus_dir
-    changed = corpus / f"{OT_ID}.txt"
-    title, rest = changed.read_text(encoding="utf-8").split("\n\n", 1)
-    added = "Zanzibarian splints are fitted by occupational therapists for weak hands."
-    changed.write_text(f"{title}\n\n{added}\n\n{rest}", encoding="utf-8")
-    (corpus / "pool.txt").write_text(
-        "Pool therapy\n\nQuokkabelt aquatic exercise lets people with MS train with less strain.\n",
-        encoding="utf-8",
-    )
-    removed = next(p for p in sorted(corpus.glob("*.txt")) if OT_ID not in p.name)
-    removed_id = removed.stem
-    removed.unlink()
+    removed_id = _change_add_and_remove(corpus)
     report = ingest([corpus], built)
     assert report.updated
     assert report.added
