@@ -61,13 +61,25 @@ _GLOSSARIES = {
 }
 
 
+# How a glossary's lay phrase is matched. English: whole words with their usual endings, so
+# "wee" is not found in "weeks" nor "rub" in "rubbish" (a stem says `\w*` itself). The
+# translated glossary lists stems across four languages ("fisioterap", "ergotherap"), so its
+# phrases match the start of a word.
+_PHRASE = {
+    "en": r"(?<!\w)(?:{})(?:s|es|ed|d|ing|er|ers|ness|ful|ly|able|['’]s)?(?!\w)",
+    "translated": r"(?<!\w)(?:{})",
+}
+
+
 @lru_cache(maxsize=2)
 def _glossary(which: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     rules = []
     for line in _GLOSSARIES[which].read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#") and "=>" in line:
             lay, terms = line.split("=>", 1)
-            rules.append((re.compile(rf"(?<!\w)(?:{lay.strip()})", re.IGNORECASE), terms.strip()))
+            rules.append(
+                (re.compile(_PHRASE[which].format(lay.strip()), re.IGNORECASE), terms.strip())
+            )
     return tuple(rules)
 
 

@@ -158,6 +158,30 @@ def test_fold_and_translated_glossary():
     assert expand("seguro", "en") == ""
 
 
+@pytest.mark.parametrize(
+    ("question", "term", "added"),
+    [
+        # A phrase is a whole word with its usual endings...
+        ("I pee a lot at night", "bladder", True),
+        ("I was diagnosed three weeks ago", "bladder", False),
+        ("Is my workout rubbish?", "massage", False),
+        ("Does peer support help?", "bladder", False),
+        ("my son drives me", "family", True),
+        ("old songs help me walk", "family", False),
+        ("I overdid it yesterday", "intensity", True),
+        ("what happens after an overdose?", "intensity", False),
+        ("I feel tiredness all day", "fatigue", True),
+        ("is it affordable?", "insurance", True),
+        # ...and a stem written with \w* takes any ending.
+        ("my physiotherapist said", "physical therapy", True),
+        ("I keep stumbling", "tripping", True),
+        ("slurring my words", "speech", True),
+    ],
+)
+def test_english_glossary_matches_whole_words(question, term, added):
+    assert (term in expand(question, "en")) is added
+
+
 def test_follow_up_in_another_language():
     history = [Turn("user", "¿Qué hace un terapeuta ocupacional?"), Turn("assistant", "...")]
     assert is_follow_up("¿Y eso lo cubre el seguro?")
