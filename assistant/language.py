@@ -74,9 +74,12 @@ def detect_language(text: str, fallback: str = "en") -> str:
 _ENGLISH = frozenset(
     "the what how does do did is are was were can could should would will which who why when "
     "where my your their our it its this that these those there have has with for and of to "
-    "from about after before any help i you they me we be been get getting".split()
+    "from about after before any help i you they me we be been get getting "
+    # the same words as people type them without the apostrophe
+    "whats hows whos wheres whens im ive dont doesnt didnt cant isnt arent wont".split()
 )
-"""Small words of English that are not words of Spanish, French, German or Portuguese."""
+"""Small words of English that are not words of Spanish, French, German or Portuguese
+(except "me", which is also theirs: it is never the only evidence, see _plainly_english)."""
 _OTHER = frozenset(
     "el la los las un una del al que y en es por para con mi mis cómo qué cuál se lo le su "
     "le les des du et est pour avec je mon ma mes comment quel quelle ce il elle pas une au "
@@ -86,14 +89,21 @@ _OTHER = frozenset(
 """Small words of the four other languages (several are also English-looking: "a", "die")."""
 
 
+SHORT = 4
+"""A question of at most this many words is too short for the statistical detector to be
+trusted ("Whats a physiatrist" read as German)."""
+
+
 def _plainly_english(words: list[str]) -> bool:
     """English beyond doubt without the statistical detector, whose models take a second or
-    more to load on a command line's first question: at least three English small words, no
-    small word of the other four languages and no letter outside ASCII."""
+    more to load on a command line's first question: no small word of the other four
+    languages, no letter outside ASCII, and at least three English small words, or in a
+    short question one ("me" does not count alone: "me cuesta caminar" is Spanish)."""
     lowered = [w.lower() for w in words]
     if any(not w.isascii() for w in lowered) or _OTHER.intersection(lowered):
         return False
-    return len(_ENGLISH.intersection(lowered)) >= 3
+    english = _ENGLISH.intersection(lowered)
+    return len(english) >= 3 or (len(words) <= SHORT and bool(english - {"me"}))
 
 
 @lru_cache(maxsize=1)

@@ -39,6 +39,24 @@ def test_detects_the_five_languages(text, language):
     assert detect_language(text) == language
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # Short questions as people type them: the n-gram detector alone called these German.
+        ("Whats a physiatrist", "en"),
+        ("wat is a physiatrist?", "en"),
+        ("whats an OT", "en"),
+        ("Im so tired", "en"),
+        # ...while a short question in another language keeps its language.
+        ("me cuesta caminar", "es"),
+        ("Was ist Ergotherapie?", "de"),
+        ("quero morrer", "pt"),
+    ],
+)
+def test_short_questions_are_detected(text, language):
+    assert detect_language(text) == language
+
+
 @pytest.mark.parametrize("text", ["", "?!", "12345", "OT?", "Tysabri"])
 def test_unsure_or_wordless_text_falls_back(text):
     assert detect_language(text) == "en"
