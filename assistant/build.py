@@ -19,6 +19,7 @@ from assistant.lanes import Lane, Lanes
 from assistant.reader import UnitReader, View
 from assistant.retrieve import Retriever, scale_of
 from assistant.safety import SafetyRouter
+from assistant.scope import ScopeBank
 from assistant.settings import Settings
 from assistant.store import Store, open_store
 from assistant.vectors import SentenceVectors
@@ -60,8 +61,16 @@ def build_assistant(
         translated_embedder = translated_embedder or build_embedder(second)
     lanes = build_lanes(settings, embedder, translated_embedder, store)
     safety = build_safety(settings, [embedder, translated_embedder])
+    scope = build_scope(settings, [embedder, translated_embedder])
     use_query_threads(settings)
-    return Assistant(settings, lanes, safety=safety)
+    return Assistant(settings, lanes, safety=safety, scope=scope)
+
+
+def build_scope(settings: Settings, embedders: list[Embedder | None]) -> ScopeBank | None:
+    """The meaning-based out-of-scope check, when one of the loaded embedders is e5 (its
+    bank's embeddings cached beside the safety bank's); without e5, the topic words alone."""
+    e5 = next((e for e in embedders if e is not None and e.name == E5Embedder.name), None)
+    return ScopeBank(e5, cache_dir=cache_dir(settings) / "safety") if e5 else None
 
 
 def build_lanes(

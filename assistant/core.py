@@ -17,6 +17,7 @@ from pathlib import Path
 
 from assistant.compose import Answerer, Composed
 from assistant.conversation import last_answer, topic_of, what_is_asked
+from assistant.embedding import mixed_query
 from assistant.errors import UnknownDocumentError
 from assistant.lanes import Lanes
 from assistant.language import detect_language, real_words
@@ -24,6 +25,7 @@ from assistant.messages import message
 from assistant.models import Answer, Document, DocumentSummary, Match, Turn
 from assistant.retrieve import Query, RetrievalResult, Retriever
 from assistant.safety import SafetyRouter, out_of_scope_phrases
+from assistant.scope import ScopeBank
 from assistant.settings import Settings
 from assistant.text import content_terms
 
@@ -33,10 +35,16 @@ class Assistant:
     the multilingual one when there is one."""
 
     def __init__(
-        self, settings: Settings, lanes: Lanes, safety: SafetyRouter | None = None
+        self,
+        settings: Settings,
+        lanes: Lanes,
+        safety: SafetyRouter | None = None,
+        scope: ScopeBank | None = None,
     ) -> None:
         self.settings = settings
         self.safety = safety or SafetyRouter()
+        self.scope = scope
+        """The meaning-based out-of-scope check (None: the topic words of out_of_scope*.txt alone)."""
         self.lanes = lanes
         self._titles: tuple[dict[str, Document] | None, dict[str, str]] = (None, {})
         """(the documents, per language the titles a refusal names), see _abstain_text."""
@@ -184,12 +192,24 @@ class Assistant:
         """The question names a topic (out_of_scope*.txt) that the best passages never mention
         (as a phrase: "life expectancy" is not mentioned by "expect ... your life"). Of a long
         post only the sentences that ask count: its story may name anything."""
+        if self.off_topic(result) > self.settings.off_topic_margin:
+            return True
         question = what_is_asked(question, with_context=False)
         passages = [" ".join(content_terms(p.chunk.embedding_text())) for p in result.passages[:3]]
         return any(
             not any(f" {' '.join(content_terms(phrase))} " in f" {text} " for text in passages)
             for phrase in out_of_scope_phrases(question, language)
         )
+
+    def off_topic(self, result: RetrievalResult) -> float:
+        """How much more what is asked reads like a question the library does not answer than
+        like one it does (assistant/scope.py); 0 without the check. The reader embedded the
+        same texts with e5 a moment ago, so the model does not run again."""
+        if self.scope is None:
+            return 0.0
+        query = result.query
+        focus = query.focus_parts or ((query.text, 1.0),)
+        return self.scope.margin(mixed_query(self.scope.embedder, focus))
 
     def _abstain_text(self, language: str) -> str:
         # Once per loaded index and language, not per refusal: it is a pass over every

@@ -235,10 +235,15 @@ def _embed(texts: list[str], embedder: Embedder) -> np.ndarray:
 
 
 def _bank_vectors(
-    embedder: Embedder, texts: list[str], bank: Path, cache_dir: Path | None
+    embedder: Embedder,
+    texts: list[str],
+    bank: Path,
+    cache_dir: Path | None,
+    name: str = "safety-bank",
 ) -> np.ndarray:
+    """The bank's vectors, cached as `<name>-<hash of the bank>.npy` in `cache_dir`."""
     key = hashlib.sha256(f"{embedder.name}\n{bank.read_bytes().hex()}".encode()).hexdigest()
-    path = cache_dir / f"safety-bank-{key[:16]}.npy" if cache_dir else None
+    path = cache_dir / f"{name}-{key[:16]}.npy" if cache_dir else None
     if path and path.exists():
         with suppress(OSError, ValueError):  # removed or half written by another process
             cached = np.load(path)
@@ -254,8 +259,8 @@ def _bank_vectors(
         # The vectors of earlier banks are of no use any more (also those an older version
         # kept in the folder above).
         for old in [
-            *path.parent.glob("safety-bank-*.npy"),
-            *path.parent.parent.glob("safety-bank-*.npy"),
+            *path.parent.glob(f"{name}-*.npy"),
+            *path.parent.parent.glob(f"{name}-*.npy"),
         ]:
             if old != path:
                 old.unlink(missing_ok=True)

@@ -62,6 +62,30 @@ def test_uncovered_topic_abstains(real_assistant):
     assert answer.citations == ()
 
 
+@pytest.mark.parametrize(
+    "question",
+    # No topic word of out_of_scope.txt in them: refused by what they mean (assistant/scope.py).
+    ["Can I still have children if I have MS?", "Can my kids catch MS from me?"],
+)
+def test_uncovered_topic_in_other_words_abstains(real_assistant, question):
+    answer = real_assistant.ask(question)
+    assert answer.status == "abstained"
+    assert real_assistant.off_topic(real_assistant.retrieve(question, [], "en")) > 0.025
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how often should i see my physio",
+        "My husband has MS and he won't do his exercises. How can I help him?",
+        "Is swimming good for MS? I get really hot in the gym",
+    ],
+)
+def test_rehab_questions_are_not_off_topic(real_assistant, question):
+    assert real_assistant.off_topic(real_assistant.retrieve(question, [], "en")) < 0.025
+    assert real_assistant.ask(question).status == "answered"
+
+
 def test_find_paraphrased_claim(real_assistant):
     matches = real_assistant.find("You should follow the two-hour rule")
     assert matches[0].doc_id == "verywell-physical-therapy-for-ms"
