@@ -414,7 +414,7 @@ _CRISIS_OTHER = _any(
     # pt
     r"\b(quer|queria) (morrer|se matar|matar-se|tirar a (propria )?vida)\b",
     r"\b(que|qual a|quanta|quantos|quantas) (altura|dose|quantidade|comprimidos)\b[^.!?]{0,60}"
-    r"\b(mortal|letal|fatal)(is)?\b",
+    r"\b(mortal|mortais|letal|letais|fatal|fatais)\b",
     rf"\bnao vejo sentido (em|para) (continuar|viver|nada|seguir){_CLAUSE_END}",
     r"\bquero morrer\b|\bvontade de morrer\b|(?<!\bvai )(?<!\bvao )\bme matar\b|(?<!a )\bmatar-me\b",
     r"\btirar a (minha )?(propria )?vida\b|\bacabar com (a minha vida|tudo)\b",
