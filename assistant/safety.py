@@ -126,6 +126,17 @@ _CRISIS = _any(
     r"\b(don'?t|do not|no longer) (want|wish) to (go on|carry on|keep going)( like this)?"
     r"( any ?more| much longer)?\s*(?:[.!?,;]|$|\b(and|since|but)\b)",
     r"\bwant(ed)? to (die|disappear forever)\b",
+    # Someone else who said they want to die: the crisis message is for them and for the one
+    # who worries ("my mum keeps saying she wants to die").
+    r"\b(he|she|they|my \w+)('s| is| are| keeps?| kept)?( saying| said| says| told me)?( that)?"
+    r"( he| she| they)? (wants?|wanted) to (die|kill (himself|herself|themselves))\b",
+    r"\bkill(ing)? (himself|herself|themselves)\b",
+    # "What's the point of any of it anymore": of everything, not of one exercise.
+    r"\bwhat'?s the point (of|in) (any of (it|this)|anything|it all|life|living|going on|"
+    r"carrying on|being (here|alive))\b|\bwhat'?s the point (of it )?any ?more\W*$",
+    # Means asked about innocently: what would make a fall, a dose, a height fatal.
+    rf"\b(how (high|far)|how (much|many) (of )?(my |the |these )?(\w+ )?({_PILLS}s?|insulin)|"
+    r"what (height|dose|amount))\b[^.!?]{0,60}\b(fatal|lethal|deadly)\b",
     # Disappearing for good, wished or thought of: "penso todos os dias em desaparecer de vez".
     r"\b(want(ed)?|wish|wishing|think(ing)? about|thought about|dream(ing)? of) (to )?"
     r"disappear(ing)? (forever|for good|permanently|for ever)\b",
@@ -169,6 +180,25 @@ _CRISIS = _any(
     r"(?:^|[.!?\n]\s*)\W*(goodbye|farewell),? (everyone|everybody|all|world)\b",
     r"\b(gave|giving|give) away my\b.{0,60}\b(won'?t|will not|wont|don'?t) need (it|them|those)"
     r"( any ?more)?\s*(?:[.!]|$)",
+)
+
+# "I'm killing myself trying to keep up", "been killing myself at work", "je me tue à la tâche",
+# "me mato a hacer los ejercicios", "estou a matar-me a trabalhar": working oneself too hard,
+# a figure of speech. The figure is the progressive (or "a" + what one works at) followed by
+# its purpose; "I want to kill myself", "thinking about killing myself", "matarme con
+# pastillas" are not it. The span is blanked before the crisis patterns read the message, so
+# anything else in it still counts.
+_WORKING_HARD = _any(
+    r"(\b(i'm|i am|am|been|was|were|are|keep|kept|i'll be|be) |(^|[.!?,;])\s*)killing (my|our) ?sel(f|ves)\b"
+    r"(?= (trying|to (get|keep|finish|fit|hide|pay|look|please|catch|reach|hit|meet|make ends|"
+    r"do (the|my|all|these|those|it all))|at (work|the gym|physio|the office|my job)|over (the|my|"
+    r"this|that|these|those|work)|for (work|my job|the job|nothing|them|the kids|this)|doing|working|"
+    r"getting|keeping|with (work|the exercises|these exercises|my job|the job|training|"
+    r"overtime|housework|the housework|chores)|every (day|morning|night|week)|all (day|week)))",
+    # es / fr / pt (folded): "a" + what one works at.
+    r"\b(me mato|matandome|me estoy matando|me voy a matar) (a|trabajando|haciendo)\b",
+    r"\b(je me tue|me tuer|je vais me tuer) (a (la tache|faire|travailler|force)|au (travail|boulot))\b",
+    r"\b(mato-me|me mato|matar-me|me matar|a matar-me) (a (trabalhar|fazer)|no trabalho)\b",
 )
 
 _LIMB_SIGN = (
@@ -229,6 +259,55 @@ _EMERGENCY = _any(
     r"brother|sister|flatmate|roommate))( has| have|'s)? (just )?(took|taken|swallowed) (a |the |"
     r"his |her |their )?(whole|entire|all)\b",
     r"\bcall(ing)? (911|an ambulance)\b",
+    # Lips gone blue or grey: not getting enough air.
+    r"\blips\b[^.!?]{0,20}\b(blue|grey|gray|purple)\b|\b(blue|grey|gray|purple) lips\b",
+)
+
+# Someone else's overdose is an emergency, not a crisis ("mi madre se ha tomado todas sus
+# pastillas", "ma femme a avalé toute sa boîte de somnifères", "mein Mann hat alle seine
+# Schlaftabletten genommen", "o meu pai tomou a caixa inteira"): the third person and what
+# they took, in the five languages (folded). Checked before the crisis patterns, which
+# would read "sobredosis" or "overdose" alone as the person's own.
+_RELATIVE = (
+    r"(madre|padre|mama|papa|marido|mujer|esposo|esposa|hijo|hija|hermano|hermana|amigo|amiga|"
+    r"pareja|novio|novia|abuelo|abuela|vecino|vecina|femme|mari|fils|fille|frere|soeur|mere|"
+    r"pere|ami|amie|copain|copine|compagnon|compagne|voisin|voisine|mann|frau|sohn|tochter|"
+    r"bruder|schwester|mutter|vater|freund|freundin|partner|partnerin|nachbar|nachbarin|mae|pai|"
+    r"filho|filha|irmao|irma|amigo|amiga|namorado|namorada|avo|vizinho|vizinha|companheiro|"
+    r"companheira)"
+)
+_PILL_WORDS = (
+    r"(pastillas|pildoras|comprimidos|medicamentos|somniferos|comprimes|cachets|pilules|"
+    r"medicaments|somniferes|gelules|tabletten|pillen|medikamente|schlaftabletten|remedios|"
+    r"capsulas)"
+)
+_AT_ONCE = r"(de golpe|de una vez|d'un coup|en une fois|auf einmal|de uma vez|todos de uma vez)"
+_OTHERS_OVERDOSE = _any(
+    r"\b(he|she|they|my (friend|wife|husband|partner|son|daughter|mum|mom|dad|mother|father|"
+    r"brother|sister|flatmate|roommate|boyfriend|girlfriend|neighbour|neighbor|grandma|grandad|"
+    r"grandpa))('s| has| have)? (just )?(overdosed|taken an overdose|took an overdose|od'?d)\b",
+    # es: "se ha tomado todas sus pastillas", "tomó un frasco entero", "una sobredosis"
+    rf"\b((mi|su) {_RELATIVE}|el|ella|ellos|ellas)\b[^.!?]{{0,20}}\b(se ha tomado|se tomo|se trago|"
+    rf"se ha tragado)\b[^.!?]{{0,10}}\b(todas|todos|muchas|demasiadas|un monton)\b[^.!?]{{0,20}}"
+    rf"\b{_PILL_WORDS}",
+    rf"\b((mi|su) {_RELATIVE}|el|ella|ellos|ellas)\b[^.!?]{{0,20}}\b(se ha tomado|se tomo|se trago|"
+    r"se ha tragado|tomo|ha tomado|trago|ha tragado)\b[^.!?]{0,30}\b(un frasco|una caja|un bote|"
+    r"el frasco|la caja|el bote|un blister|una sobredosis)\b",
+    # fr: "a avalé toute sa boîte de somnifères", "une surdose"
+    rf"\b(il|elle|ils|elles|(ma|mon|sa|son) {_RELATIVE})\b[^.!?]{{0,25}}\b(a avale|ont avale|a pris|"
+    r"ont pris|a fait|ont fait)\b[^.!?]{0,10}\b(toute (sa|la|une) (boite|plaquette)|tout (le|son|un) "
+    r"(flacon|tube|pilulier)|une boite (entiere|complete)|(plusieurs|beaucoup|trop) de (ses |mes |ces |"
+    rf"mes )?{_PILL_WORDS}|(tous|toutes) (ses|mes|les) {_PILL_WORDS} {_AT_ONCE}|une (overdose|surdose))",
+    # de: "hat alle seine Schlaftabletten auf einmal genommen", "eine ganze Packung", "Überdosis"
+    rf"\b(er|sie|(mein|meine|unser|unsere) {_RELATIVE})\b hat\b[^.!?]{{0,50}}\b(alle\b[^.!?]{{0,40}}"
+    r"auf einmal|eine ganze|die ganze|ganze (packung|schachtel|dose)|eine (packung|schachtel)|zu viele|"
+    r"uberdosis)\b[^.!?]{0,50}\b(genommen|geschluckt|eingenommen)\b",
+    rf"\b(er|sie|(mein|meine) {_RELATIVE}) hat (eine )?uberdosis\b",
+    # pt: "tomou a caixa inteira", "engoliu um frasco", "uma overdose"
+    rf"\b(ele|ela|eles|elas|(o|a) (meu|minha|nosso|nossa) {_RELATIVE})\b[^.!?]{{0,20}}\b(tomou|"
+    r"engoliu|tomaram|engoliram)\b[^.!?]{0,15}\b(a caixa|uma caixa|o frasco|um frasco|uma embalagem|"
+    rf"a embalagem|a carteira|demasiados|uma overdose|uma sobredosagem|(todos|todas) os {_PILL_WORDS} "
+    rf"{_AT_ONCE})",
 )
 
 _DRUG = (
@@ -266,6 +345,11 @@ _ADVICE = _any(
     # Asked of the assistant itself ("Prescribe me...", "can you prescribe"), not "can they".
     r"(^|[.!?]\s*)(please )?prescribe (me|something|anything)\b|\b(can|could|will|would) you (please )?prescribe\b",
     rf"\b(best|right) {_DRUG}\b.{{0,30}}\bfor (me|my)\b",
+    # A change of one's own dose told as an intention: "been on tizanidine 4mg at night,
+    # thinking of taking an extra one in the afternoon, ok?"
+    rf"\b{_DRUG}\b.{{0,80}}\b(thinking (of|about)|planning (on|to)|tempted to)\b.{{0,5}}\b(taking|"
+    r"stopping|dropping|skipping|doubling|halving|cutting|upping|lowering|coming off) (an extra|"
+    r"another|one more|more|less|half|out|down|it|them|the)\b",
 )
 
 
@@ -281,6 +365,12 @@ _CRISIS_OTHER = _any(
     r"\b(quitarme|acabar con) (la|mi) vida\b|\bmatarme\b|\bme voy a matar\b",
     r"\bacabar con todo\b|\bhacerme dano\b|\bautolesi|\bcortarme\b",
     r"\bmejor (estaria )?muert[oa]\b|\bno vale la pena vivir\b|\bno aguanto mas\b",
+    # Someone else who wants to die; a height, dose or number of tablets asked to be fatal.
+    # "No sé para qué sigo": what one goes on living for, not what one goes on with.
+    rf"\bpara que (sigo|seguir|vivo|vivir|seguir viviendo|sigo viviendo){_CLAUSE_END}",
+    r"\b(se )?quiere (morir(se)?|matarse|quitarse la vida)\b|\bquiere irse de este mundo\b",
+    r"\b(que|cuanta|cuantas|cuantos) (altura|dosis|cantidad|pastillas|pildoras|comprimidos)\b"
+    r"[^.!?]{0,60}\b(mortal|letal|fatal)(es)?\b",
     r"\bsobredosis\b|\b(tomarme|tragarme) todas (las|mis) pastillas\b",
     # "I don't want to be here / go on any more", "they'd be better off without me", as in English.
     rf"\bno quiero (seguir |estar )?(aqui|aca)( nunca mas| mas)?{_CLAUSE_END}|\bya no quiero (seguir|continuar){_CLAUSE_END}",
@@ -292,6 +382,10 @@ _CRISIS_OTHER = _any(
     # "Cette chaleur va me tuer" (this heat will kill me) is a figure of speech; "je vais me
     # tuer" is not. Likewise "vai me matar" / "vou me matar", "wird" / "werde mich umbringen".
     r"(?<!\bva )(?<!\bvont )(?<!\bvas )\bme tuer\b|\bmettre fin a (mes jours|ma vie)\b|\bme faire du mal\b|\bautomutil",
+    r"\b(il|elle|ils|elles) (veut|voulait|voudrait|veulent) (mourir|se tuer|en finir)\b",
+    r"\b(quelle|combien de) (hauteur|dose|quantite|comprimes|cachets|medicaments)\b[^.!?]{0,60}"
+    r"\b(mortel|mortelle|mortels|fatale?|letale?)s?\b",
+    rf"\ba quoi bon (continuer|vivre|me battre|lutter|rester en vie){_CLAUSE_END}",
     r"\bje ne veux plus vivre\b|\b(plus|pas) envie de vivre\b|\bmieux mort(e)?\b",
     r"\bje n'en peux plus\b|\bme scarifi|\bsurdose\b",
     r"\b(pour |et )?ne (plus|jamais|pas) me reveiller\b",
@@ -302,6 +396,11 @@ _CRISIS_OTHER = _any(
     r"\b(je veux|je voudrais|envie de|je pense a|pense a) disparaitre (pour toujours|a jamais|"
     r"definitivement|pour de bon)\b",
     # de
+    r"\b(er|sie) (will|mochte|wolle|wollte) (nicht mehr leben|sterben|tot sein)\b|"
+    r"\b(dass|das) (er|sie) (sterben|nicht mehr leben) (will|mochte|wolle|wollte)\b|\bsich umbringen (will|wolle|wollte)\b",
+    r"\b(wie hoch|welche (hohe|dosis|menge)|wie ?viele? (tabletten|pillen|medikamente))\b[^.!?]{0,60}"
+    r"\b(todlich|letal)\b",
+    r"\bkeinen sinn mehr (in (alldem|allem|dem ganzen|meinem leben)|zu leben|weiterzuleben|weiterzumachen)\b",
     r"\bich will (nicht mehr leben|sterben|tot sein)\b|\bwill nicht mehr leben\b",
     r"\b(mochte|moechte|will) (nur noch )?sterben\b|\bnicht mehr (leben|aufwachen) (will|mochte)\b",
     r"(?<!\bwird )(?<!\bwerden )\bmich umbringen\b|\bmir (das|mein) leben nehmen\b|\bmein leben beenden\b",
@@ -313,6 +412,10 @@ _CRISIS_OTHER = _any(
     r"\b(bin|werde) (ich )?(eh |sowieso )?nicht mehr (lange|lang) (hier|da)\b",
     r"\bich (will|mochte|wurde)( einfach| am liebsten| gern| gerne)* fur immer (verschwinden|weg sein)\b",
     # pt
+    r"\b(quer|queria) (morrer|se matar|matar-se|tirar a (propria )?vida)\b",
+    r"\b(que|qual a|quanta|quantos|quantas) (altura|dose|quantidade|comprimidos)\b[^.!?]{0,60}"
+    r"\b(mortal|mortais|letal|letais|fatal|fatais)\b",
+    rf"\bnao vejo sentido (em|para) (continuar|viver|nada|seguir){_CLAUSE_END}",
     r"\bquero morrer\b|\bvontade de morrer\b|(?<!\bvai )(?<!\bvao )\bme matar\b|(?<!a )\bmatar-me\b",
     r"\btirar a (minha )?(propria )?vida\b|\bacabar com (a minha vida|tudo)\b",
     r"\bnao quero (mais )?(viver|estar viv[oa]|acordar)\b",
@@ -359,10 +462,16 @@ _EMERGENCY_OTHER = _any(
     r"\bdouleur (dans la|a la|de) poitrine|\bdouleur thoracique|\boppression (dans la|a la) poitrine",
     r"\bbrustschmerz|\bschmerzen in der brust|\bengegefuhl in der brust",
     r"\bdor (forte )?no peito\b|\bdor toracica|\baperto no peito",
-    r"\bno puedo respirar|\bdificultad (para|al) respirar|\bme ahogo\b",
+    r"\bno puedo respirar|\bdificultad (para|al) respirar|\bme ahogo\b|\bno me entra (el )?aire\b",
+    # Lips gone blue or grey (labios morados, lèvres bleues, blaue Lippen, lábios roxos).
+    r"\blabios (morados|azules|grises)\b|\blevres (bleues|violettes|grises)\b",
+    r"\blippen (sind |werden |wurden )?(ganz )?(blau|grau|lila)\b|\b(blaue|graue) lippen\b",
+    r"\blabios (roxos|azuis|cinzentos)\b",
+    r"\b(j'arrive|je n'arrive|j'y arrive) (pas|plus) a (reprendre|retrouver) (mon|son) souffle\b",
+    r"\bnao consigo (apanhar|respirar|puxar o) ar\b",
     r"\bme falta el aire\b(?!.{0,30}(ejercicio|camin|subir|escalera|correr|entren|nadar))",
     r"\bmal a respirer|\bdifficulte(s)? a respirer|\bje (ne )?peux (plus|pas) respirer|\bj'etouffe\b",
-    r"\batemnot|\bkann (nicht|kaum) (mehr )?atmen|\b(bekomme|kriege) (keine|kaum) luft",
+    r"\batemnot|\bkann (nicht|kaum) (mehr )?atmen|\b(bekomme|kriege?|krieg) (keine|kaum) luft",
     r"\bnao consigo respirar|\bfalta de ar\b|\bdificuldade (para|em|de) respirar",
     rf"\b{_SUDDEN_OTHER}.{{0,50}}\b{_SIGN_OTHER}",
     rf"\b{_SIGN_OTHER}.{{0,50}}\b{_SUDDEN_OTHER}",
@@ -473,6 +582,9 @@ _AS_A_TOPIC = _any(
     r"\b(can|could|does|do|is|are|may|might|will)\b.{0,50}\b(cause|causes|trigger|triggers|"
     r"lead to|linked|related|common|a side effect|a symptom|part of)\b",
     r"\bside effects?\b|\bhow (common|likely|often)\b|\b(risk|chance)s? of\b",
+    # Risk and the past, in the other languages: "murió de un ictus hace años, ¿tengo más riesgo?"
+    r"\b(riesgo|risque|risiko|risco)s?\b|\bhace (anos|meses)\b|\bil y a (des annees|\d+ ans)\b",
+    r"\bvor (jahren|\d+ jahren)\b|\bha (anos|meses)\b",
     r"\b(years|months) ago\b|\blast (year|month)\b|\bonce\b.{0,20}\bago\b|\bturned out\b",
     r"\b(puede|pueden) (causar|provocar|dar)\b|\befecto(s)? secundario",
     r"\bpeu(t|vent)(-elle|-il)? (provoquer|causer|donner|entrainer)\b|\beffets? secondaire",
@@ -521,6 +633,12 @@ def _as_a_topic(text: str) -> bool:
 def _pattern_verdict(question: str) -> Verdict:
     text = normalise(question)
     folded = fold(text)
+    if _OTHERS_OVERDOSE.search(folded):
+        # Someone else's overdose, unless the person also speaks of their own crisis.
+        rest = _OTHERS_OVERDOSE.sub(" ", folded)
+        own = _CRISIS.search(rest) or _CRISIS_OTHER.search(rest)
+        return Verdict("crisis" if own else "emergency")
+    text, folded = _WORKING_HARD.sub(" ", text), _WORKING_HARD.sub(" ", folded)
     if _CRISIS.search(text) or _CRISIS_OTHER.search(folded):
         return Verdict("crisis")
     if _CRISIS_UNSUPPORTED.search(folded):

@@ -42,12 +42,16 @@ class Thresholds:
     certain: dict[str, float] = field(
         default_factory=lambda: {"crisis": 0.8, "emergency": 0.8, "advice": 0.4}
     )
-    beside: dict[str, float] = field(default_factory=lambda: {"crisis": 0.09, "emergency": 0.2})
+    beside: dict[str, float] = field(default_factory=lambda: {"crisis": 0.05, "emergency": 0.2})
     """Crisis 0.1: with the bank's ordinary statements, "I am exhausted and I feel like giving
     up" read 0.11 (0.25 before); on dev (cross-validated) 0.1 heard one crisis more than 0.2.
     0.09 since the round-5 bank: that message read 0.0998, and on dev (cross-validated) 0.08,
     0.09 and 0.1 hear the same 242 of 244 crisis messages and flag the same 30 of 387
-    look-alikes. A message this near the floor is a coin toss the next bank may turn."""
+    look-alikes. A message this near the floor is a coin toss the next bank may turn.
+    0.05 since the round-6 bank: it turned, that message read 0.057; on dev (cross-validated)
+    0.05 against 0.09 heard 284 of 286 crisis messages against 283, 130 of 132 emergencies
+    against 131 (one now has the crisis note beside instead), and flagged 35 of 430 look-alikes
+    against 32."""
     neighbours: int = 3
     certain_margin: float = 0.005
     """A crisis or emergency reading replaces the answer only when its examples are at least

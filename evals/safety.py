@@ -19,7 +19,8 @@ Cases whose id starts with `safety-v4-` (ordinary sentences of long posts: worri
 family, work; and questions about means) likewise give `heldout-v4`, and `safety-v5-` (indirect
 crisis, lay emergencies and their look-alikes, to widen the bank) `heldout-v5`, and `safety-v6-`
 (round 5: more of those, advice on disease-modifying treatment, idioms of killing and dying)
-`heldout-v6`. The ordinary questions of
+`heldout-v6`, and `safety-v7-` (round 6: self-harm in lay words, someone else's overdose in each
+language, idioms of killing and dying) `heldout-v7`. The ordinary questions of
 the answer evaluation (evals/cases.jsonl) are routed too, for false alarms on long posts.
 Runs the router alone (no index needed), exactly as `Assistant.ask` calls it.
 
@@ -67,9 +68,25 @@ def in_bank(case: dict[str, Any]) -> bool:
     cross-validated dev crisis recall fell from 198 to 194 of 200 (they pull crisis messages
     that share their words towards ordinary). They measure false alarms only. The v6
     look-alikes are in: with them cross-validated dev crisis recall was the same (242 of 244)
-    and fewer look-alikes were routed (8 of 387 against 10)."""
+    and fewer look-alikes were routed (8 of 387 against 10). Nor the v7 long posts (LONG_POSTS_OUT)."""
     hard_look_alike = case["id"].startswith(FIFTH) and case["kind"] == "lookalike"
-    return case["split"] == "dev" and not case.get("history") and not hard_look_alike
+    dev = case["split"] == "dev" and not case.get("history") and not hard_look_alike
+    return dev and not (case["id"].startswith(LONG_POSTS_OUT) and _long_urgent(case))
+
+
+LONG_POSTS_OUT: tuple[str, ...] = ("safety-v7-",)
+"""Round 6's long crisis posts (three pieces or more) stay out of the bank: their whole vector is
+mostly rehab talk, and with them in it the dev and legacy answer cases' long posts with a support
+note rose from 5 to 8 of 79 ("Is physio still useful when you're progressing, or is it too
+late?" sat nearest one). Their sentence of distress is read alone and by the patterns."""
+
+
+def _long_urgent(case: dict[str, Any]) -> bool:
+    from assistant.safety import normalise
+    from assistant.safety_semantic import MIN_PIECES, sentences
+
+    long = len(sentences(normalise(case["question"]))) >= MIN_PIECES
+    return long and case["kind"] in ("crisis", "emergency")
 
 
 def write_bank(cases: list[dict[str, Any]], path: Path = BANK) -> int:
@@ -119,6 +136,14 @@ SIXTH = "safety-v6-"
 a life insurance pays, self-harm in each language), lay emergencies, advice on disease-modifying
 treatment and idioms of killing and dying ("this heat will kill me") in en/es/fr/de/pt; scored
 with the round-4 router before any change (README), their held-out third reported on its own."""
+SEVENTH = "safety-v7-"
+"""Round 6: indirect crisis messages of kinds the bank had few of (self-harm in lay words:
+burning, hitting, scratching, starving, insulin or medicines stopped on purpose; arrangements;
+means asked innocently; "what's the point" in long posts; someone else who said they want to
+die), lay emergencies (someone else's overdose in each language, falls with a head injury,
+stroke and breathing in lay words), advice, and idioms of killing and dying ("I'm killing myself
+trying to...", "me muero de vergüenza", "je suis mort de fatigue") in en/es/fr/de/pt; scored with
+the round-5 router before any change (README), their held-out third reported on its own."""
 
 
 def split_of(case: dict[str, Any]) -> str:
@@ -132,6 +157,8 @@ def split_of(case: dict[str, Any]) -> str:
         return "heldout-v5"
     if case.get("id", "").startswith(SIXTH) and case["split"] == "heldout":
         return "heldout-v6"
+    if case.get("id", "").startswith(SEVENTH) and case["split"] == "heldout":
+        return "heldout-v7"
     return case["split"]
 
 
@@ -193,6 +220,7 @@ def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
         "heldout-v4",
         "heldout-v5",
         "heldout-v6",
+        "heldout-v7",
         "dev",
     ):
         print(f"\n{split}")
