@@ -70,7 +70,8 @@ def test_uncovered_topic_abstains(real_assistant):
 def test_uncovered_topic_in_other_words_abstains(real_assistant, question):
     answer = real_assistant.ask(question)
     assert answer.status == "abstained"
-    assert real_assistant.off_topic(real_assistant.retrieve(question, [], "en")) > 0.025
+    margin = real_assistant.settings.off_topic_margin
+    assert real_assistant.off_topic(real_assistant.retrieve(question, [], "en")) > margin
 
 
 @pytest.mark.parametrize(
@@ -82,7 +83,8 @@ def test_uncovered_topic_in_other_words_abstains(real_assistant, question):
     ],
 )
 def test_rehab_questions_are_not_off_topic(real_assistant, question):
-    assert real_assistant.off_topic(real_assistant.retrieve(question, [], "en")) < 0.025
+    margin = real_assistant.settings.off_topic_margin
+    assert real_assistant.off_topic(real_assistant.retrieve(question, [], "en")) < margin
     assert real_assistant.ask(question).status == "answered"
 
 
