@@ -143,6 +143,16 @@ _CRISIS = _any(
     # Not being here much longer: "I won't be around much longer anyway."
     r"\b(won'?t|will not|not going to|don'?t (plan|intend|expect) (on|to)) be(ing)? (here|around) "
     r"(for )?much longer\b",
+    # Not planning to be here for a date: "whats the point of physio when i dont plan on being
+    # here for christmas"; not a trip ("...for Christmas, we're going to Spain").
+    r"\b(don'?t|do not|dont) (plan|intend|expect) (on|to) be(ing)? (here|around) ((for|by|at|on|in|"
+    r"until|till) )?(christmas|easter|new year|my (next )?birthday|the (summer|spring|autumn|fall|"
+    r"winter|new year|wedding)|next (year|summer|spring|month|week|birthday))\b"
+    r"(?![^.!?]{0,50}\b(go(ing)?|travel\w*|trip|holiday|vacation|away|visit\w*|abroad|mov(e|ing)|"
+    r"flying|fly)\b)",
+    # Done with everything, not with one thing: "I'm done. Not with physio, with everything."
+    r"\b(i'?m|i am|im)( so| just)? done\b[^?]{0,30}\bwith (everything|it all|life|living|all of "
+    r"(it|this))\s*(?:[.!,;]|$)",
     r"\bwish (i was|i were|to be) dead\b",
     r"\bbetter off (dead|without me)\b",
     r"\b(no|any) (reason|point) (to|in|of) (live|living|go(ing)? on)\b",

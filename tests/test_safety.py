@@ -1048,6 +1048,11 @@ def test_round_5_emergency_and_advice_kinds(question, status):
         "Ma fille a pris tous ses comprimés ce matin comme prévu",
         "Meine Frau hat alle ihre Tabletten heute genommen, wie immer",
         "how many MS cases are fatal?",
+        # A trip, a list of tasks.
+        "I don't plan on being here for Christmas, we're going to Spain",
+        "I dont plan on being here next summer, moving to Leeds",
+        "I'm done with everything the physio asked me to do, what next?",
+        "I'm done with the exercises for today",
     ],
 )
 def test_round_6_look_alikes_are_not_routed(question):
@@ -1080,6 +1085,11 @@ def test_round_6_look_alikes_are_not_routed(question):
         "À quoi bon continuer.",
         "Ich sehe keinen Sinn mehr zu leben.",
         "Não vejo sentido em continuar.",
+        # Not planning to be here for a date; done with everything, not with one thing.
+        "whats the point of physio when i dont plan on being here for christmas",
+        "I don't plan on being around next year",
+        "I'm done. Not with physio, with everything.",
+        "honestly I am so done with it all",
     ],
 )
 def test_round_6_crisis_kinds_in_each_language(question):
