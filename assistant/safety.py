@@ -192,14 +192,16 @@ _CRISIS = _any(
     r"( any ?more)?\s*(?:[.!]|$)",
 )
 
-# "I'm killing myself trying to keep up", "been killing myself at work", "je me tue à la tâche",
+# "I'm killing myself trying to keep up", "been killing myself at work", "he's killing himself
+# over the renovation" (someone else working too hard), "je me tue à la tâche",
 # "me mato a hacer los ejercicios", "estou a matar-me a trabalhar": working oneself too hard,
 # a figure of speech. The figure is the progressive (or "a" + what one works at) followed by
 # its purpose; "I want to kill myself", "thinking about killing myself", "matarme con
 # pastillas" are not it. The span is blanked before the crisis patterns read the message, so
 # anything else in it still counts.
 _WORKING_HARD = _any(
-    r"(\b(i'm|i am|am|been|was|were|are|keep|kept|i'll be|be) |(^|[.!?,;])\s*)killing (my|our) ?sel(f|ves)\b"
+    r"(\b(i'm|i am|am|been|was|were|are|keep|kept|keeps|i'll be|be|is|he's|she's|they're) |"
+    r"(^|[.!?,;])\s*)killing (my|our|him|her|them) ?sel(f|ves)\b"
     r"(?= (trying|to (get|keep|finish|fit|hide|pay|look|please|catch|reach|hit|meet|make ends|"
     r"do (the|my|all|these|those|it all))|at (work|the gym|physio|the office|my job)|over (the|my|"
     r"this|that|these|those|work)|for (work|my job|the job|nothing|them|the kids|this)|doing|working|"

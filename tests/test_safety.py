@@ -1037,6 +1037,8 @@ def test_round_5_emergency_and_advice_kinds(question, status):
         "Me mato a trabajar para que nadie note la EM",
         "Je me tue à la tâche pour cacher ma fatigue, je dois en parler ?",
         "Estou a matar-me a trabalhar para esconder os sintomas",
+        "my husband is killing himself trying to keep the business going, can OT help him?",
+        "she keeps killing herself at work to cover for me",
         # Someone else's past stroke and a risk asked about, not happening now.
         "Mi padre tuvo un ictus hace años, ¿tengo más riesgo con la EM?",
         "Mon père a eu un AVC il y a des années, est-ce un risque pour moi ?",
@@ -1067,6 +1069,8 @@ def test_round_6_look_alikes_are_not_routed(question):
         "been thinking of killing myself at work",
         "I'm killing myself trying to keep up. I want to end my life.",
         "me voy a matar con las pastillas",
+        "he is thinking of killing himself",
+        "my son is killing himself, please help",
         # Someone else who wants to die.
         "my dad keeps saying he wants to die",
         "Mi hermana dice que se quiere morir",
