@@ -69,8 +69,13 @@ def build_assistant(
 def build_scope(settings: Settings, embedders: list[Embedder | None]) -> ScopeBank | None:
     """The meaning-based out-of-scope check, when one of the loaded embedders is e5 (its
     bank's embeddings cached beside the safety bank's); without e5, the topic words alone."""
-    e5 = next((e for e in embedders if e is not None and e.name == E5Embedder.name), None)
+    e5 = _e5(embedders)
     return ScopeBank(e5, cache_dir=cache_dir(settings) / "safety") if e5 else None
+
+
+def _e5(embedders: list[Embedder | None]) -> Embedder | None:
+    """The multilingual e5 among the loaded embedders, if one is."""
+    return next((e for e in embedders if e is not None and e.name == E5Embedder.name), None)
 
 
 def build_lanes(
@@ -149,7 +154,7 @@ def build_safety(settings: Settings, embedders: list[Embedder | None]) -> Safety
     """The safety router: patterns and conversation, plus the semantic layer when one of the
     loaded embedders is the multilingual e5 (its bank's embeddings cached, see cache_dir).
     Without e5 (e.g. the hash embedder of the fast tests) the patterns decide alone."""
-    e5 = next((e for e in embedders if e is not None and e.name == E5Embedder.name), None)
+    e5 = _e5(embedders)
     if e5 is None:
         return SafetyRouter()
     from assistant.safety_semantic import SemanticLayer

@@ -100,7 +100,7 @@ class SemanticLayer:
         self.embedder = embedder
         self.thresholds = thresholds or Thresholds()
         labels, texts = read_bank(bank)
-        vectors = _bank_vectors(embedder, [normalise(t) for t in texts], bank, cache_dir)
+        vectors = bank_vectors(embedder, [normalise(t) for t in texts], bank, cache_dir)
         self._mean = vectors.mean(axis=0)
         self._scale = vectors.std(axis=0) + 1e-6
         self._targets = np.array([CLASSES.index(label) for label in labels])
@@ -238,7 +238,7 @@ def _embed(texts: list[str], embedder: Embedder) -> np.ndarray:
     return np.stack([embedder.embed_query(t) for t in texts]).astype(np.float32)
 
 
-def _bank_vectors(
+def bank_vectors(
     embedder: Embedder,
     texts: list[str],
     bank: Path,

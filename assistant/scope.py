@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embedding import Embedder
-from assistant.safety_semantic import _bank_vectors
+from assistant.safety_semantic import bank_vectors, read_bank
 
 BANK = Path(__file__).parent / "scope_bank.txt"
 NEIGHBOURS = 3
@@ -28,13 +28,9 @@ class ScopeBank:
 
     def __init__(self, embedder: Embedder, path: Path = BANK, cache_dir: Path | None = None):
         self.embedder = embedder
-        rows = [
-            line.split("\t", 1)
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")
-        ]
-        vectors = _bank_vectors(embedder, [t for _, t in rows], path, cache_dir, "scope-bank")
-        outside = np.array([label == "outside" for label, _ in rows])
+        labels, texts = read_bank(path)
+        vectors = bank_vectors(embedder, texts, path, cache_dir, "scope-bank")
+        outside = np.array([label == "outside" for label in labels])
         self._outside, self._inside = vectors[outside], vectors[~outside]
 
     def margin(self, vector: np.ndarray) -> float:
