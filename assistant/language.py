@@ -75,6 +75,7 @@ _ENGLISH = frozenset(
     "the what how does do did is are was were can could should would will which who why when "
     "where my your their our it its this that these those there have has with for and of to "
     "from about after before any help i you they me we be been get getting "
+    "than then not but if at because just really very much many more "
     # the same words as people type them without the apostrophe
     "whats hows whos wheres whens im ive dont doesnt didnt cant isnt arent wont".split()
 )
@@ -84,14 +85,16 @@ _OTHER = frozenset(
     "el la los las un una del al que y en es por para con mi mis cómo qué cuál se lo le su "
     "le les des du et est pour avec je mon ma mes comment quel quelle ce il elle pas une au "
     "der die das und ist ich mit für wie was mein meine ein eine nicht zu den dem bei auch "
+    "sie er wir du "
     "o os as um uma do da dos das e é para com meu minha como não em no na se que".split()
 )
 """Small words of the four other languages (several are also English-looking: "a", "die")."""
 
 
-SHORT = 4
+SHORT = 8
 """A question of at most this many words is too short for the statistical detector to be
-trusted ("Whats a physiatrist" read as German)."""
+trusted: "Whats a physiatrist" read as German, "is ocrevus better than kesimpta?" (names the
+detector has never seen) as French."""
 
 
 def _plainly_english(words: list[str]) -> bool:

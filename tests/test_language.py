@@ -47,10 +47,15 @@ def test_detects_the_five_languages(text, language):
         ("wat is a physiatrist?", "en"),
         ("whats an OT", "en"),
         ("Im so tired", "en"),
+        # Names the detector has never seen: this one was French to it.
+        ("is ocrevus better than kesimpta?", "en"),
+        ("does baclofen help more than tizanidine", "en"),
         # ...while a short question in another language keeps its language.
         ("me cuesta caminar", "es"),
         ("Was ist Ergotherapie?", "de"),
         ("quero morrer", "pt"),
+        ("Will sie wieder laufen lernen?", "de"),
+        ("Kann er mit MS arbeiten?", "de"),
     ],
 )
 def test_short_questions_are_detected(text, language):
