@@ -76,8 +76,24 @@ def test_uncovered_topic_in_other_words_abstains(real_assistant, question):
 
 @pytest.mark.parametrize(
     "question",
+    ["Can I donate blood if I have MS?", "my vision doubles when I'm tired, is that normal with MS?"],
+)
+def test_a_question_a_little_off_topic_whose_best_unit_shares_nothing_abstains(
+    real_assistant, question
+):
+    """Neither signal alone refuses these: they read only a little nearer the questions the
+    library does not answer, and the best unit holds almost none of their words."""
+    result = real_assistant.retrieve(question, [], "en")
+    assert real_assistant.off_topic(result) < real_assistant.settings.off_topic_margin
+    assert result.units[0].parts["coverage"] < 0.1
+    assert real_assistant.ask(question).status == "abstained"
+
+
+@pytest.mark.parametrize(
+    "question",
     [
         "how often should i see my physio",
+        "I've had MS for 20 years, can rehab still help?",
         "My husband has MS and he won't do his exercises. How can I help him?",
         "Is swimming good for MS? I get really hot in the gym",
     ],
