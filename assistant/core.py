@@ -29,7 +29,6 @@ from assistant.scope import ScopeBank
 from assistant.settings import Settings
 from assistant.text import content_terms
 
-
 WEAK_OFF_TOPIC = (0.005, 0.1)
 """(margin, coverage): a question at least this margin nearer the questions the library does
 not answer (assistant/scope.py), whose best answer unit holds less than this share of its
