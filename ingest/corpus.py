@@ -77,7 +77,7 @@ def read_entries(folder: Path) -> dict[str, Entry]:
 def identify(path: Path, entry: Entry | None) -> tuple[str, str]:
     """(doc_id, content hash) without parsing the file, to skip unchanged files quickly."""
     fields = entry.fields if entry else {}
-    return doc_id_of(path, entry), _hash(path.read_bytes(), fields)
+    return doc_id_of(path, entry), hashes_of(path.read_bytes(), fields)[0]
 
 
 def doc_id_of(path: Path, entry: Entry | None) -> str:
@@ -136,11 +136,13 @@ def _clean_pages(raw: RawDocument, title: str, rules: CleaningRules) -> tuple[st
     return "\n\n".join(parts), tuple(starts)
 
 
-def _hash(data: bytes, fields: dict[str, Any]) -> str:
+def hashes_of(data: bytes, fields: dict[str, Any]) -> tuple[str, str]:
+    """(content hash, digest of the bytes alone), the bytes hashed once for both."""
     digest = hashlib.sha256(data)
+    alone = digest.hexdigest()
     digest.update(json.dumps(fields, sort_keys=True).encode())
     digest.update(INDEX_FORMAT.encode())
-    return digest.hexdigest()
+    return digest.hexdigest(), alone
 
 
 def budget_of(settings: Settings) -> Budget:
