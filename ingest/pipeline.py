@@ -224,6 +224,7 @@ def _run_in_copy(
             lane.make_embedder,
             lane.where,
             shown_as=lane.settings.index_dir,
+            looked=lane.indexed if lane.store is not None and not reset else None,
         )
         for lane in lanes
     ]
@@ -393,6 +394,9 @@ class _Lane:
     upgrading: bool = False
     """The index was built by an older version (Store.needs_upgrade): the run brings it up to
     date even if no document changed."""
+    looked: dict[str, Document] | None = None
+    """The documents the first look read in the index in place, which the copy of it holds
+    too: not read again (at 95,000 chunks each read of them took seconds)."""
 
 
 WRITE_BATCH = 4_000
@@ -414,7 +418,8 @@ def _run_lanes(
     started = time.perf_counter()
     for lane in lanes:
         lane.store = _open_live(lane.settings) if look_only else _open_store(lane, reset, progress)
-        lane.indexed = lane.store.documents()
+        # Versions and paths are all a run needs of the documents.
+        lane.indexed = lane.looked if lane.looked is not None else lane.store.documents(texts=False)
         lane.upgrading = lane.store.needs_upgrade()
     files = find_files(paths)
     layers = Layers.of(lanes[0].settings)
@@ -426,13 +431,14 @@ def _run_lanes(
     claimed: dict[str, Path] = {}
     entries: dict[Path, dict[str, Entry]] = {}
     refused: set[str] = set()
+    resolved: dict[Path, Path] = {}
     for number, path in enumerate(files, start=1):
         label = f"[{number}/{len(files)}]"
         if layers.hides(path):  # removed in the app: out of the index, file left as shipped
             refused.add(str(path))
             continue
         try:
-            _refuse_outside_link(path, paths, refused)
+            _refuse_outside_link(path, paths, refused, resolved)
             _refuse_copy(path, copies, refused)
             entry = layers.entry(path, _entry_for(path, entries))
             doc_id, content_hash = seen.identify(path, entry)
@@ -463,9 +469,11 @@ def _run_lanes(
             lane.records_waiting += len(chunks) + sum(len(c.sentences) for c in chunks)
             if lane.records_waiting >= WRITE_BATCH:
                 _write_waiting(lane, progress)
+    found = {str(path) for path in files}
     for lane in lanes:
         _write_waiting(lane, progress)
-        _finish(lane, paths, refused - _sources_of(claimed, lane), progress, started, look_only)
+        kept = refused - _sources_of(claimed, lane)
+        _finish(lane, paths, found, kept, progress, started, look_only)
     return [lane.report for lane in lanes]
 
 
@@ -503,13 +511,14 @@ def _holds(lane: _Lane, doc_id: str, content_hash: str) -> bool:
 def _finish(
     lane: _Lane,
     paths: list[Path],
+    found: set[str],
     refused: set[str],
     progress: Progress,
     started: float,
     look_only: bool = False,
 ) -> None:
     assert lane.store is not None
-    gone = _missing(lane.indexed, paths, refused)
+    gone = _missing(lane.indexed, paths, found, refused)
     if look_only and (gone or lane.upgrading):
         raise _Behind
     for doc_id, why in gone:
@@ -569,16 +578,26 @@ def _claim(claimed: dict[str, Path], doc_id: str, path: Path) -> None:
     claimed[doc_id] = path
 
 
-def _refuse_outside_link(path: Path, roots: list[Path], refused: set[str]) -> None:
+def _refuse_outside_link(
+    path: Path, roots: list[Path], refused: set[str], resolved: dict[Path, Path]
+) -> None:
     """A file found in a folder that is a link to somewhere outside that folder (say
     corpus/passwd.txt -> /etc/passwd) is not read: whatever it points at is not a document
-    somebody put in the library. A file named on the command line is taken as given."""
+    somebody put in the library. A file named on the command line is taken as given.
+    `resolved`: the folders this run resolved already (each once, not once per file)."""
     for root in roots:
         if root != path and root in path.parents:
-            folder = root.resolve()
-            if folder not in path.resolve().parents:
+            folder = _resolved(root, resolved)
+            where = path.resolve() if path.is_symlink() else _resolved(path.parent, resolved)
+            if folder != where and folder not in where.parents:
                 refused.add(str(path))
                 raise refusal("link_outside", name=path.name, folder=str(root))
+
+
+def _resolved(folder: Path, resolved: dict[Path, Path]) -> Path:
+    if folder not in resolved:
+        resolved[folder] = folder.resolve()
+    return resolved[folder]
 
 
 def _copies(files: list[Path], indexed: set[str], seen: SeenFiles) -> dict[Path, Path]:
@@ -616,7 +635,7 @@ def _refuse_copy(path: Path, copies: dict[Path, Path], refused: set[str]) -> Non
 def _refuse_taken_id(doc_id: str, path: Path, old: Document | None, layers: Layers) -> None:
     """Another existing file already holds this id in the index (corpus/x.txt and other/x.txt
     both make `x`): indexing this one would silently replace that document."""
-    if old is None or not old.source_path:
+    if old is None or not old.source_path or old.source_path == str(path):
         return
     holder = Path(old.source_path)
     if holder.resolve() != path.resolve() and holder.exists() and not layers.hides(holder):
@@ -667,13 +686,16 @@ def _write_waiting(lane: _Lane, progress: Progress) -> None:
 
 
 def _missing(
-    indexed: dict[str, Document], paths: list[Path], refused: set[str]
+    indexed: dict[str, Document], paths: list[Path], found: set[str], refused: set[str]
 ) -> list[tuple[str, str]]:
     """(doc_id, why) of the documents to drop: their file was under a given path and no
-    longer exists, or is now refused (a link out of the folder, a duplicate)."""
+    longer exists, or is now refused (a link out of the folder, a duplicate). A file this
+    run found (`found`) exists: only the others are looked for."""
     roots = [p.resolve() for p in paths]
     gone = []
     for doc_id, document in indexed.items():
+        if document.source_path in found and document.source_path not in refused:
+            continue
         source = Path(document.source_path).resolve()
         inside = any(source == root or root in source.parents for root in roots)
         if document.source_path in refused or (inside and not source.exists()):
