@@ -47,6 +47,7 @@ from ingest.corpus import (
     find_files,
     read_entries,
 )
+from ingest.indexed import indexed_documents, record_indexed
 from ingest.layers import Layers
 from ingest.reasons import Reason, reason_of, refusal
 from ingest.seen import SEEN_FILE, SeenFiles
@@ -391,6 +392,8 @@ class _Lane:
     """The index this lane's copy (settings.index_dir) will replace, for messages."""
     written: dict[str, str] = field(default_factory=dict)
     """doc_id: content hash of each document this run wrote."""
+    written_from: dict[str, str] = field(default_factory=dict)
+    """doc_id: the file of each document this run wrote."""
     upgrading: bool = False
     """The index was built by an older version (Store.needs_upgrade): the run brings it up to
     date even if no document changed."""
@@ -419,7 +422,8 @@ def _run_lanes(
     for lane in lanes:
         lane.store = _open_live(lane.settings) if look_only else _open_store(lane, reset, progress)
         # Versions and paths are all a run needs of the documents.
-        lane.indexed = lane.looked if lane.looked is not None else lane.store.documents(texts=False)
+        known = lane.looked
+        lane.indexed = known if known is not None else indexed_documents(lane.store, lane.settings)
         lane.upgrading = lane.store.needs_upgrade()
     files = find_files(paths)
     layers = Layers.of(lanes[0].settings)
@@ -533,6 +537,9 @@ def _finish(
         current.pop(doc_id, None)
     if not look_only:
         lane.store.record_corpus_hash(_corpus_hash(current))
+        files = {d: doc.source_path for d, doc in lane.indexed.items()} | lane.written_from
+        versions = {d: (version, files[d]) for d, version in current.items()}
+        record_indexed(lane.settings, lane.store.version(), versions)
     lane.report.documents_in_index = len(current)
     lane.report.seconds = time.perf_counter() - started
 
@@ -679,6 +686,7 @@ def _write_waiting(lane: _Lane, progress: Progress) -> None:
         lane.report.chunks_embedded += len(chunks)
         updated = document.doc_id in replacing
         lane.written[document.doc_id] = document.content_hash
+        lane.written_from[document.doc_id] = document.source_path
         (lane.report.updated if updated else lane.report.added).append(document.doc_id)
         progress(f"{label} {document.doc_id}: {len(chunks)} chunks indexed{lane.where}")
     lane.waiting.clear()

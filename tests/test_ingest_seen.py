@@ -22,6 +22,8 @@ from assistant.build import build_assistant
 from assistant.errors import IndexDamagedError
 from assistant.store import VECTOR_FILE, ChromaStore, forget_open_stores, open_store
 from ingest import pipeline, seen
+from ingest.indexed import INDEXED_FILE
+from ingest.pipeline import remove_from_index
 from ingest.seen import SEEN_FILE, SeenFiles
 
 NEW_TEXT = (
@@ -295,3 +297,48 @@ def test_a_half_written_row_left_by_a_killed_run_is_cut_off_by_the_next(indexed)
     assert {d: v for d, v in after["vectors"].items() if d != "aquatic-exercise"} == before[
         "vectors"
     ]
+
+
+@pytest.fixture
+def reads_of_documents(monkeypatch) -> list[bool]:
+    """Each read of every document record from Chroma (texts or not)."""
+    calls: list[bool] = []
+    documents = ChromaStore.documents
+
+    def counted(self, texts=True):
+        calls.append(texts)
+        return documents(self, texts)
+
+    monkeypatch.setattr(ChromaStore, "documents", counted)
+    return calls
+
+
+def test_a_run_learns_the_indexed_versions_from_the_record_not_from_chroma(
+    indexed, reads_of_documents
+):
+    corpus, settings = indexed
+    assert len(ingest([corpus], settings).unchanged) == 5
+    (corpus / "aquatic-exercise.txt").write_text(NEW_TEXT, encoding="utf-8")
+    assert ingest([corpus], settings).added == ["aquatic-exercise"]
+    assert len(ingest([corpus], settings).unchanged) == 6
+    assert reads_of_documents == []
+    record = json.loads((settings.index_dir / INDEXED_FILE).read_text("utf-8"))
+    assert record["version"] == open_store(settings).version()
+    assert record["documents"]["aquatic-exercise"] == [
+        open_store(settings).documents()["aquatic-exercise"].content_hash,
+        str(corpus / "aquatic-exercise.txt"),
+    ]
+
+
+def test_after_a_change_the_record_does_not_know_the_store_is_read(indexed, reads_of_documents):
+    """A removal in the app (outside a run) gives the index a new version: the record is not
+    trusted, the documents are read from the store once and recorded again."""
+    corpus, settings = indexed
+    (corpus / "aquatic-exercise.txt").write_text(NEW_TEXT, encoding="utf-8")
+    assert ingest([corpus], settings).added == ["aquatic-exercise"]
+    remove_from_index(settings, "aquatic-exercise")
+    report = ingest([corpus], settings)
+    assert report.added == ["aquatic-exercise"]  # the store says it is gone: written again
+    assert reads_of_documents == [False]
+    assert len(ingest([corpus], settings).unchanged) == 6
+    assert reads_of_documents == [False]
