@@ -425,13 +425,16 @@ def _run_lanes(
         known = lane.looked
         lane.indexed = known if known is not None else indexed_documents(lane.store, lane.settings)
         lane.upgrading = lane.store.needs_upgrade()
-    files = find_files(paths)
     layers = Layers.of(lanes[0].settings)
-    copies = _copies(
-        [path for path in files if not layers.hides(path)],
-        {document.source_path for document in lanes[0].indexed.values()},
-        seen,
-    )
+    if seen.listed is None:  # the first pass of the run lists the files, the second reuses it
+        files = find_files(paths)
+        copies = _copies(
+            [path for path in files if not layers.hides(path)],
+            {document.source_path for document in lanes[0].indexed.values()},
+            seen,
+        )
+        seen.listed = (files, copies)
+    files, copies = seen.listed
     claimed: dict[str, Path] = {}
     entries: dict[Path, dict[str, Entry]] = {}
     refused: set[str] = set()

@@ -78,8 +78,9 @@ class SeenFiles:
     path: Path | None
     known: dict[str, _Known] = field(default_factory=dict)
     now: dict[str, _Known] = field(default_factory=dict)
-    reads: int = 0
-    """Files read (hashed) in this run, for tests and benchmarks."""
+    listed: tuple[list[Path], dict[Path, Path]] | None = None
+    """This run's files and which are copies of which (pipeline._copies), as its first pass
+    (the look at the index in place) found them: the run in the copy does not list again."""
 
     @classmethod
     def load(cls, path: Path | None, trust: bool = True) -> SeenFiles:
@@ -157,7 +158,6 @@ class SeenFiles:
             before = os.fstat(file.fileno())
             data = file.read()
             after = os.fstat(file.fileno())
-        self.reads += 1
         content_hash, digest = hashes_of(data, fields)
         stat = _stat_of(before)
         earlier = self.now.get(str(path))
