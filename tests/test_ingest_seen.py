@@ -11,6 +11,7 @@ vectors leaves the index as it was. Hash embedder."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -342,3 +343,21 @@ def test_after_a_change_the_record_does_not_know_the_store_is_read(indexed, read
     assert reads_of_documents == [False]
     assert len(ingest([corpus], settings).unchanged) == 6
     assert reads_of_documents == [False]
+
+
+def test_a_failure_that_depends_on_the_settings_is_not_remembered(indexed, monkeypatch):
+    """Too long for this setting (or too slow on a busy machine) may pass another time: such
+    a file is parsed again on every run."""
+    corpus, settings = indexed
+    (corpus / "aquatic-exercise.txt").write_text(NEW_TEXT * 20, encoding="utf-8")
+    strict = dataclasses.replace(settings, max_document_chars=1_000)
+    built: list[str] = []
+    build = pipeline.build_document
+    monkeypatch.setattr(
+        pipeline, "build_document", lambda path, *a: built.append(path.name) or build(path, *a)
+    )
+    for _ in range(2):
+        [(name, reason)] = ingest([corpus], strict).failed
+        assert (name, reason.code) == ("aquatic-exercise.txt", "too_long")
+    assert built == ["aquatic-exercise.txt"] * 2
+    assert ingest([corpus], settings).added == ["aquatic-exercise"]
