@@ -87,7 +87,10 @@ class Store(Protocol):
     where: str
     """Where the index is, for messages ("the index in .index/", "the Chroma server at ...")."""
 
-    def documents(self) -> dict[str, Document]: ...
+    def documents(self, texts: bool = True) -> dict[str, Document]:
+        """Every document; with `texts` False the texts may be left empty (ingest compares
+        only versions and paths, and the texts were most of the read)."""
+        ...
 
     def holds(self, doc_id: str) -> bool:
         """The index has this document (one lookup, not every document read)."""
@@ -381,9 +384,10 @@ class ChromaStore:
     # Reading
 
     @_guard
-    def documents(self) -> dict[str, Document]:
+    def documents(self, texts: bool = True) -> dict[str, Document]:
         docs, rows = {}, {}
-        for found in self._pages(self._documents, ["documents", "metadatas"]):
+        include = ["documents", "metadatas"] if texts else ["metadatas"]
+        for found in self._pages(self._documents, include):
             for doc_id, document, meta in _document_records(found):
                 docs[doc_id] = document
                 rows[doc_id] = _vector_rows(meta)
@@ -963,9 +967,8 @@ def _chunk_record(chunk: Chunk) -> dict[str, Any]:
 
 def _document_records(found: Any) -> Iterator[tuple[str, Document, dict[str, Any]]]:
     """(doc_id, document, its record's metadata) of a `get` of document records."""
-    for doc_id, text, meta in zip(
-        found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
-    ):
+    texts = found["documents"] or [""] * len(found["ids"])  # not read: empty
+    for doc_id, text, meta in zip(found["ids"], texts, found["metadatas"] or [], strict=True):
         meta = dict(meta or {})
         yield doc_id, _document_from_record(doc_id, text or "", meta), meta
 

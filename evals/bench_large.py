@@ -27,6 +27,7 @@ figures are then everything but the model's own time per question.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
@@ -99,6 +100,105 @@ def _one_changed(settings: Any, model: Any, skipped: set[str]) -> float:
     if not reports[0].updated:
         raise SystemExit(f"the changed document was not indexed again: {reports[0].failed[:3]}")
     return time.perf_counter() - started
+
+
+ONE_DOCUMENT_STEPS = ("unchanged", "added", "changed", "removed")
+_SPLIT = {
+    "hashing": [
+        ("ingest.pipeline", "", ["identify", "_copies"]),
+        ("ingest.seen", "SeenFiles", ["identify"]),
+    ],
+    "parsing": [("ingest.pipeline", "", ["build_document"])],
+    "copying": [("ingest.pipeline", "", ["_copy_beside"])],
+    "writing": [("assistant.store", "ChromaStore", ["write_documents", "remove_document"])],
+    "tables": [("assistant.store", "ChromaStore", ["write_tables"])],
+}
+"""Where a run's time goes: part -> (module, class, functions timed as that part). Names a
+checkout lacks are skipped, so the same split times older code. "hashing" is finding what
+changed: hashing files, or with ingest/seen.py comparing their stats."""
+
+
+def one_document(base: Path, embedder: str) -> list[dict[str, float]]:
+    """Time ingest runs on a kept library (`--keep`'s chunks-N folder: corpus/ and index/),
+    each with its time split: the corpus unchanged, one document added, one changed (a
+    sentence added or taken off again), the added one removed. The index is changed (a copy of
+    a kept one is the thing to give it). Also the bytes copied for copy-and-swap."""
+    import importlib
+
+    from assistant.build import build_embedder
+    from ingest.pipeline import run_ingest_all
+
+    settings = dataclasses.replace(_settings(base, embedder), data_dir=base / "data")
+    model = build_embedder(settings)
+    spent: dict[str, float] = {}
+    copied: dict[str, float] = {}
+
+    def timed(part: str, call: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                result = call(*args, **kwargs)
+            finally:
+                spent[part] = spent.get(part, 0.0) + time.perf_counter() - began
+            if call.__name__ == "_copy_beside":
+                copied.update(_copy_bytes(result, settings.index_dir))
+            return result
+
+        return wrapper
+
+    for part, places in _SPLIT.items():
+        for module, class_name, names in places:
+            with contextlib.suppress(ImportError):
+                owner: Any = importlib.import_module(module)
+                owner = getattr(owner, class_name) if class_name else owner
+                for name in names:
+                    if hasattr(owner, name):
+                        setattr(owner, name, timed(part, getattr(owner, name)))
+    rows = []
+    for step in ONE_DOCUMENT_STEPS:
+        _prepare(step, settings.corpus_dir)
+        spent.clear()
+        copied.clear()
+        began = time.perf_counter()
+        report = run_ingest_all(
+            [settings.corpus_dir], settings, lambda s: model, progress=lambda m: None
+        )[0]
+        total = time.perf_counter() - began
+        done = {"added": report.added, "changed": report.updated, "removed": report.removed}
+        if step != "unchanged" and len(done[step]) != 1:
+            raise SystemExit(f"{step}: the run did {done}, failed {report.failed[:3]}")
+        row = {"step": step, "total s": total, **{f"{p} s": spent.get(p, 0.0) for p in _SPLIT}}
+        row["other s"] = total - sum(spent.values())
+        rows.append(row | copied)
+    return rows
+
+
+_ADDED = "bench-one-added.txt"
+_CHANGE_LINE = "\nA sentence added for the one-document run, about pacing and rest.\n"
+
+
+def _prepare(step: str, corpus: Path) -> None:
+    """Make the corpus one document different from before, for the step."""
+    files = sorted(corpus.glob("doc-*.txt"))
+    if step == "added":
+        text = files[1].read_text("utf-8") + files[2].read_text("utf-8")
+        (corpus / _ADDED).write_text(f"Added for the bench\n\n{text}", encoding="utf-8")
+    elif step == "changed":
+        text = files[0].read_text("utf-8")
+        changed = text.removesuffix(_CHANGE_LINE) if text.endswith(_CHANGE_LINE) else None
+        files[0].write_text(text + _CHANGE_LINE if changed is None else changed, "utf-8")
+    elif step == "removed":
+        (corpus / _ADDED).unlink()
+
+
+def _copy_bytes(building: Path, index_dir: Path) -> dict[str, float]:
+    """MB copied into the folder a run writes and MB shared with the live index (hard links)."""
+    sizes = {"copied MB": 0.0, "linked MB": 0.0}
+    for path in building.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            sizes["linked MB" if stat.st_nlink > 1 else "copied MB"] += stat.st_size / 1e6
+    return sizes
 
 
 def _texts() -> tuple[list[str], list[str]]:
@@ -327,8 +427,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--build-only", action="store_true", help="build (and keep) the indexes, serve none"
     )
+    parser.add_argument(
+        "--one-document",
+        type=Path,
+        metavar="DIR",
+        help="time runs that add, change and remove one document in DIR (a copy of a kept "
+        "chunks-N folder: it is changed)",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.one_document:
+        for row in one_document(args.one_document, args.embedder):
+            print(
+                "  ".join(
+                    f"{k}: {v:.1f}" if isinstance(v, float) else f"{k}: {v}" for k, v in row.items()
+                ),
+                flush=True,
+            )
+        return 0
     if args.serve:
         print(json.dumps(serve(args.serve, args.embedder, args.asks)))
         return 0

@@ -18,6 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     parser.add_argument("--reset", action="store_true", help="delete the index and rebuild it")
+    parser.add_argument(
+        "--rehash",
+        action="store_true",
+        help="read every file to see whether it changed (otherwise a file whose size, times "
+        "and inode are those of the last run is taken as unchanged)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -28,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"Not found: {', '.join(missing)}. Give existing files or folders.", file=sys.stderr
             )
             return 2
-        reports = run_ingest_all(paths, settings, build_embedder, reset=args.reset)
+        reports = run_ingest_all(
+            paths, settings, build_embedder, reset=args.reset, rehash=args.rehash
+        )
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2

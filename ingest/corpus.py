@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,19 +37,28 @@ class Entry:
 
 
 def find_files(paths: list[Path]) -> list[Path]:
-    """Every candidate file under the given paths, sorted; hidden files and metadata skipped."""
+    """Every candidate file under the given paths, sorted; hidden files and folders and the
+    metadata files skipped. Links to folders are not followed (as `Path.rglob`)."""
     files: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            files.update(p for p in path.rglob("*") if p.is_file() and _wanted(p, path))
+            files.update(_files_under(path))
         elif path.is_file():
             files.add(path)
-    return sorted(files)
+    return sorted(files, key=lambda path: path.parts)  # Path's order, without its slow __lt__
 
 
-def _wanted(path: Path, root: Path) -> bool:
-    relative = path.relative_to(root)
-    return path.name != METADATA_FILE and not any(part.startswith(".") for part in relative.parts)
+def _files_under(folder: Path) -> Iterator[Path]:
+    """The files in a folder and its subfolders (one directory listing each, the kind of
+    each entry from the listing: at 33,000 files, a third of the time of rglob and a stat each)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                yield from _files_under(folder / entry.name)
+            elif entry.is_file() and entry.name != METADATA_FILE:
+                yield folder / entry.name
 
 
 def read_entries(folder: Path) -> dict[str, Entry]:
@@ -77,7 +88,7 @@ def read_entries(folder: Path) -> dict[str, Entry]:
 def identify(path: Path, entry: Entry | None) -> tuple[str, str]:
     """(doc_id, content hash) without parsing the file, to skip unchanged files quickly."""
     fields = entry.fields if entry else {}
-    return doc_id_of(path, entry), _hash(path.read_bytes(), fields)
+    return doc_id_of(path, entry), hashes_of(path.read_bytes(), fields)[0]
 
 
 def doc_id_of(path: Path, entry: Entry | None) -> str:
@@ -136,11 +147,13 @@ def _clean_pages(raw: RawDocument, title: str, rules: CleaningRules) -> tuple[st
     return "\n\n".join(parts), tuple(starts)
 
 
-def _hash(data: bytes, fields: dict[str, Any]) -> str:
+def hashes_of(data: bytes, fields: dict[str, Any]) -> tuple[str, str]:
+    """(content hash, digest of the bytes alone), the bytes hashed once for both."""
     digest = hashlib.sha256(data)
+    alone = digest.hexdigest()
     digest.update(json.dumps(fields, sort_keys=True).encode())
     digest.update(INDEX_FORMAT.encode())
-    return digest.hexdigest()
+    return digest.hexdigest(), alone
 
 
 def budget_of(settings: Settings) -> Budget:

@@ -74,10 +74,12 @@ class Layers:
         return relative.as_posix()
 
     def hides(self, path: Path) -> bool:
-        return self.shipped_name(path) in self.hidden
+        return bool(self.hidden) and self.shipped_name(path) in self.hidden
 
     def entry(self, path: Path, entry: Entry | None) -> Entry | None:
         """The documents.json entry of a file with the details staff edited laid over it."""
+        if not self.edits:
+            return entry
         edit = self.edits.get(self.shipped_name(path) or "")
         if edit is None:
             return entry

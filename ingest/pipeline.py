@@ -31,6 +31,7 @@ from assistant.memory import give_back_freed_memory
 from assistant.models import Chunk, Document
 from assistant.settings import Settings
 from assistant.store import (
+    VECTOR_FILE,
     IndexedDocument,
     Store,
     close_folder,
@@ -44,11 +45,12 @@ from ingest.corpus import (
     budget_of,
     build_document,
     find_files,
-    identify,
     read_entries,
 )
+from ingest.indexed import indexed_documents, record_indexed
 from ingest.layers import Layers
 from ingest.reasons import Reason, reason_of, refusal
+from ingest.seen import SEEN_FILE, SeenFiles
 
 Progress = Callable[[str], None]
 
@@ -94,9 +96,13 @@ def run_ingest_all(
     make_embedder: Callable[[Settings], Embedder],
     reset: bool = False,
     progress: Progress = _stderr,
+    rehash: bool = False,
 ) -> list[IngestReport]:
     """Index the files into the main index and, when one is configured, into the multilingual
     index for questions not in English (same files, another model): one report for each.
+
+    A file whose size, times and inode are those it had when a run last read it is taken to
+    be unchanged without reading it (ingest/seen.py); `rehash` (as `reset`) reads every file.
 
     The embedded index (a folder) is never written where it is served: a run that has work
     to do copies the folder beside it (with `reset`, starts an empty one there), writes the
@@ -111,7 +117,7 @@ def run_ingest_all(
         progress(f"Also the multilingual index ({second.embedder}) for other languages.")
         lanes.append(_Lane(second, lambda: make_embedder(second), " (multilingual index)"))
     try:
-        return _run_safely(paths, lanes, reset, progress)
+        return _run_safely(paths, lanes, reset, progress, rehash)
     finally:
         give_back_freed_memory()  # a serving app goes on after it (its start-up catch-up)
 
@@ -122,10 +128,11 @@ def run_ingest(
     make_embedder: Callable[[], Embedder],
     reset: bool = False,
     progress: Progress = _stderr,
+    rehash: bool = False,
 ) -> IngestReport:
     """The main index alone, the same way (see run_ingest_all)."""
     try:
-        return _run_safely(paths, [_Lane(settings, make_embedder)], reset, progress)[0]
+        return _run_safely(paths, [_Lane(settings, make_embedder)], reset, progress, rehash)[0]
     finally:
         give_back_freed_memory()
 
@@ -169,30 +176,44 @@ class _Behind(Exception):
 
 
 def _run_safely(
-    paths: list[Path], lanes: list[_Lane], reset: bool, progress: Progress
+    paths: list[Path], lanes: list[_Lane], reset: bool, progress: Progress, rehash: bool = False
 ) -> list[IngestReport]:
     """The lanes run in place on a Chroma server; on the embedded index, in a copy of its
-    folder when a first look (nothing written, nothing embedded) finds work to do."""
-    index_dir = lanes[0].settings.index_dir
-    if lanes[0].settings.chroma_url:
-        return _run_lanes(paths, lanes, reset, progress)
+    folder when a first look (nothing written, nothing embedded) finds work to do. What the
+    run learnt of the files is saved at the end, beside the index it leaves in place."""
+    settings = lanes[0].settings
+    index_dir = settings.index_dir
+    seen = SeenFiles.load(_seen_path(settings), trust=not (reset or rehash))
+    if settings.chroma_url:
+        reports = _run_lanes(paths, lanes, reset, progress, seen)
+        seen.save()
+        return reports
     with _exclusive(index_dir, progress):
         recover_index(index_dir)
         if not reset:
             said: list[str] = []
             try:
-                reports = _run_lanes(paths, lanes, False, said.append, look_only=True)
+                reports = _run_lanes(paths, lanes, False, said.append, seen, look_only=True)
             except _Behind:
                 pass
             else:
                 for message in said:
                     progress(message)
+                seen.save()
                 return reports
-        return _run_in_copy(paths, lanes, reset, progress)
+        reports = _run_in_copy(paths, lanes, reset, progress, seen)
+        seen.save()
+        return reports
+
+
+def _seen_path(settings: Settings) -> Path:
+    """Where what ingest learnt of the files is kept: beside the embedded index (a reset
+    starts it again), in the data folder with a Chroma server (nothing of the index is local)."""
+    return (settings.data_dir if settings.chroma_url else settings.index_dir) / SEEN_FILE
 
 
 def _run_in_copy(
-    paths: list[Path], lanes: list[_Lane], reset: bool, progress: Progress
+    paths: list[Path], lanes: list[_Lane], reset: bool, progress: Progress, seen: SeenFiles
 ) -> list[IngestReport]:
     """The run on a copy of the index folder (an empty folder with `reset`), swapped in if
     it changed something."""
@@ -204,11 +225,12 @@ def _run_in_copy(
             lane.make_embedder,
             lane.where,
             shown_as=lane.settings.index_dir,
+            looked=lane.indexed if lane.store is not None and not reset else None,
         )
         for lane in lanes
     ]
     try:
-        reports = _run_lanes(paths, copies, reset, progress)
+        reports = _run_lanes(paths, copies, reset, progress, seen)
     except BaseException:
         _discard(building)
         raise
@@ -241,16 +263,37 @@ not part of the index, so not copied."""
 
 
 def _copy_beside(index_dir: Path) -> Path:
-    """A copy of the index folder to write in (an empty folder when there is no index yet)."""
+    """A copy of the index folder to write in (an empty folder when there is no index yet);
+    the vector file is shared with the index rather than copied (see _copy_or_link)."""
     building = _beside(index_dir, _BUILDING)
     close_folder(building)  # nothing of this process may still hold an earlier folder of that name
     if index_dir.exists():
         try:
-            shutil.copytree(index_dir, building, ignore=shutil.ignore_patterns(STAGING))
+            shutil.copytree(
+                index_dir,
+                building,
+                ignore=shutil.ignore_patterns(STAGING),
+                copy_function=_copy_or_link,
+            )
         except OSError as exc:  # a full disk, most likely: the copy needs the index's size
             _discard(building)
             raise index_problem(index_dir, exc) from exc
     return building
+
+
+def _copy_or_link(source: str, target: str) -> None:
+    """Copy a file of the index, except the vector file (VECTOR_FILE, a fifth of the folder):
+    it is hard-linked, the same file in both folders. A run only appends to it, each row
+    on disk before any record names it; the index in place names only rows that were there
+    before, and reads no others, so what a run appends (also one killed or thrown away) is
+    invisible to it: unused rows at the end, like those of replaced documents, which the
+    next append writes after (a half-written last row is cut off first). Chroma's files and
+    the tables are copied: Chroma writes its database and HNSW files in place."""
+    if Path(source).name == VECTOR_FILE:
+        with suppress(OSError):  # a file system without hard links: copied
+            os.link(source, target)
+            return
+    shutil.copy2(source, target)
 
 
 def _discard(building: Path) -> None:
@@ -349,9 +392,14 @@ class _Lane:
     """The index this lane's copy (settings.index_dir) will replace, for messages."""
     written: dict[str, str] = field(default_factory=dict)
     """doc_id: content hash of each document this run wrote."""
+    written_from: dict[str, str] = field(default_factory=dict)
+    """doc_id: the file of each document this run wrote."""
     upgrading: bool = False
     """The index was built by an older version (Store.needs_upgrade): the run brings it up to
     date even if no document changed."""
+    looked: dict[str, Document] | None = None
+    """The documents the first look read in the index in place, which the copy of it holds
+    too: not read again (at 95,000 chunks each read of them took seconds)."""
 
 
 WRITE_BATCH = 4_000
@@ -364,41 +412,50 @@ def _run_lanes(
     lanes: list[_Lane],
     reset: bool,
     progress: Progress,
+    seen: SeenFiles,
     look_only: bool = False,
 ) -> list[IngestReport]:
-    """Each file is read, cleaned and chunked once, for every index that lacks its version.
-    With `look_only`, the first thing to write raises _Behind instead."""
+    """Each file is read, cleaned and chunked once, for every index that lacks its version
+    (only files whose stat changed are read to find out, see ingest/seen.py). With
+    `look_only`, the first thing to write raises _Behind instead."""
     started = time.perf_counter()
     for lane in lanes:
         lane.store = _open_live(lane.settings) if look_only else _open_store(lane, reset, progress)
-        lane.indexed = lane.store.documents()
+        # Versions and paths are all a run needs of the documents.
+        known = lane.looked
+        lane.indexed = known if known is not None else indexed_documents(lane.store, lane.settings)
         lane.upgrading = lane.store.needs_upgrade()
-    files = find_files(paths)
     layers = Layers.of(lanes[0].settings)
-    copies = _copies(
-        [path for path in files if not layers.hides(path)],
-        {document.source_path for document in lanes[0].indexed.values()},
-    )
+    if seen.listed is None:  # the first pass of the run lists the files, the second reuses it
+        files = find_files(paths)
+        copies = _copies(
+            [path for path in files if not layers.hides(path)],
+            {document.source_path for document in lanes[0].indexed.values()},
+            seen,
+        )
+        seen.listed = (files, copies)
+    files, copies = seen.listed
     claimed: dict[str, Path] = {}
     entries: dict[Path, dict[str, Entry]] = {}
     refused: set[str] = set()
+    resolved: dict[Path, Path] = {}
     for number, path in enumerate(files, start=1):
         label = f"[{number}/{len(files)}]"
         if layers.hides(path):  # removed in the app: out of the index, file left as shipped
             refused.add(str(path))
             continue
         try:
-            _refuse_outside_link(path, paths, refused)
+            _refuse_outside_link(path, paths, refused, resolved)
             _refuse_copy(path, copies, refused)
             entry = layers.entry(path, _entry_for(path, entries))
-            doc_id, content_hash = identify(path, entry)
+            doc_id, content_hash = seen.identify(path, entry)
             _claim(claimed, doc_id, path)
             for lane in lanes:
                 _refuse_taken_id(doc_id, path, lane.indexed.get(doc_id), layers)
             behind = [lane for lane in lanes if not _holds(lane, doc_id, content_hash)]
             if not behind:
                 continue
-            document = build_document(path, entry, budget_of(lanes[0].settings))
+            document = _build(path, entry, content_hash, seen, lanes[0].settings)
             if look_only:
                 # Work for a copy of the index only if the file reads: one that fails (a
                 # file cleaning leaves empty, a damaged PDF) fails the same way every run,
@@ -419,10 +476,27 @@ def _run_lanes(
             lane.records_waiting += len(chunks) + sum(len(c.sentences) for c in chunks)
             if lane.records_waiting >= WRITE_BATCH:
                 _write_waiting(lane, progress)
+    found = {str(path) for path in files}
     for lane in lanes:
         _write_waiting(lane, progress)
-        _finish(lane, paths, refused - _sources_of(claimed, lane), progress, started, look_only)
+        kept = refused - _sources_of(claimed, lane)
+        _finish(lane, paths, found, kept, progress, started, look_only)
     return [lane.report for lane in lanes]
+
+
+def _build(
+    path: Path, entry: Entry | None, content_hash: str, seen: SeenFiles, settings: Settings
+) -> Document:
+    """The file as a document; a version that failed before for a reason that does not
+    change (cleaning left no text, say) fails again without being parsed."""
+    failed = seen.failure(path, content_hash)
+    if failed is not None:
+        raise failed
+    try:
+        return build_document(path, entry, budget_of(settings))
+    except DocumentLoadError as exc:
+        seen.failed(path, content_hash, exc)
+        raise
 
 
 def _sources_of(claimed: dict[str, Path], lane: _Lane) -> set[str]:
@@ -444,13 +518,14 @@ def _holds(lane: _Lane, doc_id: str, content_hash: str) -> bool:
 def _finish(
     lane: _Lane,
     paths: list[Path],
+    found: set[str],
     refused: set[str],
     progress: Progress,
     started: float,
     look_only: bool = False,
 ) -> None:
     assert lane.store is not None
-    gone = _missing(lane.indexed, paths, refused)
+    gone = _missing(lane.indexed, paths, found, refused)
     if look_only and (gone or lane.upgrading):
         raise _Behind
     for doc_id, why in gone:
@@ -465,6 +540,9 @@ def _finish(
         current.pop(doc_id, None)
     if not look_only:
         lane.store.record_corpus_hash(_corpus_hash(current))
+        files = {d: doc.source_path for d, doc in lane.indexed.items()} | lane.written_from
+        versions = {d: (version, files[d]) for d, version in current.items()}
+        record_indexed(lane.settings, lane.store.version(), versions)
     lane.report.documents_in_index = len(current)
     lane.report.seconds = time.perf_counter() - started
 
@@ -510,22 +588,33 @@ def _claim(claimed: dict[str, Path], doc_id: str, path: Path) -> None:
     claimed[doc_id] = path
 
 
-def _refuse_outside_link(path: Path, roots: list[Path], refused: set[str]) -> None:
+def _refuse_outside_link(
+    path: Path, roots: list[Path], refused: set[str], resolved: dict[Path, Path]
+) -> None:
     """A file found in a folder that is a link to somewhere outside that folder (say
     corpus/passwd.txt -> /etc/passwd) is not read: whatever it points at is not a document
-    somebody put in the library. A file named on the command line is taken as given."""
+    somebody put in the library. A file named on the command line is taken as given.
+    `resolved`: the folders this run resolved already (each once, not once per file)."""
     for root in roots:
         if root != path and root in path.parents:
-            folder = root.resolve()
-            if folder not in path.resolve().parents:
+            folder = _resolved(root, resolved)
+            where = path.resolve() if path.is_symlink() else _resolved(path.parent, resolved)
+            if folder != where and folder not in where.parents:
                 refused.add(str(path))
                 raise refusal("link_outside", name=path.name, folder=str(root))
 
 
-def _copies(files: list[Path], indexed: set[str]) -> dict[Path, Path]:
+def _resolved(folder: Path, resolved: dict[Path, Path]) -> Path:
+    if folder not in resolved:
+        resolved[folder] = folder.resolve()
+    return resolved[folder]
+
+
+def _copies(files: list[Path], indexed: set[str], seen: SeenFiles) -> dict[Path, Path]:
     """Each file with the very bytes of another one (the same document saved under two
     names) -> the one of them that is indexed: the one the index already has, else the
-    first found. Only files of equal size are read."""
+    first found. Only files of equal size are compared, by the digest of their bytes (read
+    again only for a file whose stat changed)."""
     sizes: dict[int, list[Path]] = {}
     for path in files:
         with suppress(OSError):
@@ -535,8 +624,8 @@ def _copies(files: list[Path], indexed: set[str]) -> dict[Path, Path]:
     for same_size in (group for group in sizes.values() if len(group) > 1):
         digests: dict[str, list[Path]] = {}
         for path in same_size:
-            with suppress(OSError), path.open("rb") as file:
-                digests.setdefault(hashlib.file_digest(file, "sha256").hexdigest(), []).append(path)
+            with suppress(OSError):
+                digests.setdefault(seen.digest(path), []).append(path)
         for same in digests.values():
             kept = next((path for path in same if str(path) in indexed), same[0])
             copies.update((path, kept) for path in same if path != kept)
@@ -556,7 +645,7 @@ def _refuse_copy(path: Path, copies: dict[Path, Path], refused: set[str]) -> Non
 def _refuse_taken_id(doc_id: str, path: Path, old: Document | None, layers: Layers) -> None:
     """Another existing file already holds this id in the index (corpus/x.txt and other/x.txt
     both make `x`): indexing this one would silently replace that document."""
-    if old is None or not old.source_path:
+    if old is None or not old.source_path or old.source_path == str(path):
         return
     holder = Path(old.source_path)
     if holder.resolve() != path.resolve() and holder.exists() and not layers.hides(holder):
@@ -600,6 +689,7 @@ def _write_waiting(lane: _Lane, progress: Progress) -> None:
         lane.report.chunks_embedded += len(chunks)
         updated = document.doc_id in replacing
         lane.written[document.doc_id] = document.content_hash
+        lane.written_from[document.doc_id] = document.source_path
         (lane.report.updated if updated else lane.report.added).append(document.doc_id)
         progress(f"{label} {document.doc_id}: {len(chunks)} chunks indexed{lane.where}")
     lane.waiting.clear()
@@ -607,13 +697,16 @@ def _write_waiting(lane: _Lane, progress: Progress) -> None:
 
 
 def _missing(
-    indexed: dict[str, Document], paths: list[Path], refused: set[str]
+    indexed: dict[str, Document], paths: list[Path], found: set[str], refused: set[str]
 ) -> list[tuple[str, str]]:
     """(doc_id, why) of the documents to drop: their file was under a given path and no
-    longer exists, or is now refused (a link out of the folder, a duplicate)."""
+    longer exists, or is now refused (a link out of the folder, a duplicate). A file this
+    run found (`found`) exists: only the others are looked for."""
     roots = [p.resolve() for p in paths]
     gone = []
     for doc_id, document in indexed.items():
+        if document.source_path in found and document.source_path not in refused:
+            continue
         source = Path(document.source_path).resolve()
         inside = any(source == root or root in source.parents for root in roots)
         if document.source_path in refused or (inside and not source.exists()):

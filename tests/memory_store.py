@@ -25,7 +25,7 @@ class MemoryStore:
         """(doc_id, version, start, end) -> vector"""
         self._version = ""
 
-    def documents(self) -> dict[str, Document]:
+    def documents(self, texts: bool = True) -> dict[str, Document]:
         return dict(self._documents)
 
     def holds(self, doc_id: str) -> bool:

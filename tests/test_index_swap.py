@@ -63,6 +63,10 @@ def test_a_run_with_work_swaps_a_new_build_in(indexed, tmp_path):
     before = _build(settings)
     served = open_store(settings)  # a process reading the index meanwhile
     version = served.version()
+    # It has read the documents (as a serving process does at load): Chroma opens a
+    # collection's files when first read, so a store that never read them would open the
+    # build in place then, and the run itself no longer reads them (ingest/indexed.py).
+    assert "aquatic-exercise" not in served.documents()
     (corpus / "aquatic-exercise.txt").write_text(NEW_TEXT, encoding="utf-8")
     assert ingest([corpus], settings).added == ["aquatic-exercise"]
     after = _build(settings)
