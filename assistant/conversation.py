@@ -85,8 +85,13 @@ def topic_of(question: str, history: list[Turn]) -> str:
 
 
 def last_answer(history: list[Turn]) -> str:
-    """The assistant's latest reply, whose quotes a follow-up should not be given again."""
+    """The assistant's latest reply: what a follow-up's "it" or "that" may point at."""
     return next((t.content for t in reversed(history) if t.role == "assistant"), "")
+
+
+def earlier_answers(history: list[Turn]) -> str:
+    """Every reply of the assistant so far, whose quotes a follow-up is not given again."""
+    return "\n\n".join(t.content for t in history if t.role == "assistant")
 
 
 _SENTENCES = re.compile(r"(?<=[.!?…])[\s\"”)]+(?=\S)|\n+")

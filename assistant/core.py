@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.compose import Answerer, Composed
-from assistant.conversation import last_answer, topic_of, what_is_asked
+from assistant.conversation import earlier_answers, last_answer, topic_of, what_is_asked
 from assistant.embedding import mixed_query
 from assistant.errors import UnknownDocumentError
 from assistant.lanes import Lanes
@@ -143,6 +143,7 @@ class Assistant:
             asked=what_is_asked(question),
             context=topic,
             already_said=last_answer(turns) if topic else "",
+            quoted_before=earlier_answers(turns) if topic else "",
         )
 
     def _answer(

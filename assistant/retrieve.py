@@ -59,7 +59,11 @@ class Query:
     context_terms: tuple[str, ...] = ()
     """Words of the earlier topic a follow-up leans on: they count, at a lower weight."""
     already_said: str = ""
-    """The previous answer: its quotes are not given again as the answer to a follow-up."""
+    """The previous answer: what a follow-up's "it" or "that" may point at."""
+    quoted_before: str = ""
+    """Every earlier answer of a follow-up's conversation: their quotes are not given again
+    as its answer (the person has read them: "who could show me how?", two turns after an
+    answer on stretching, was given that answer's quotes again)."""
 
 
 @dataclass(frozen=True)
@@ -155,13 +159,14 @@ class Retriever:
         asked: str = "",
         context: str = "",
         already_said: str = "",
+        quoted_before: str = "",
     ) -> Query:
         """The question as retrieval uses it: everyday words expanded to the documents' terms.
 
         `text` is what passage retrieval reads (a follow-up with its topic), `asked` the part
         of the message that asks (see Query.focus), `context` what it leans on, read at half
         weight: the earlier question of a follow-up. `already_said` is the previous answer
-        of a follow-up. For a question in
+        of a follow-up, `quoted_before` all its earlier ones (Query.quoted_before). For a question in
         another language than English only the expansion (English terms from
         glossary_translated.txt) feeds the word match: the English stemmer and BM25 would only
         find noise in the foreign words themselves.
@@ -170,7 +175,15 @@ class Retriever:
         if (not asked or asked == text) and not context:
             vector = self._embedder.embed_query(full)
             return Query(
-                full, vector, terms, full, vector, terms, ((full, 1.0),), already_said=already_said
+                full,
+                vector,
+                terms,
+                full,
+                vector,
+                terms,
+                ((full, 1.0),),
+                already_said=already_said,
+                quoted_before=quoted_before or already_said,
             )
         asked_full, asked_terms = self._expanded(asked or text, language)
         # What is asked leads; what it leans on (and, for a follow-up, the answer it got)
@@ -206,6 +219,7 @@ class Retriever:
             parts,
             context_terms,
             already_said,
+            quoted_before or already_said,
         )
 
     def _expanded(self, text: str, language: str) -> tuple[str, tuple[str, ...]]:
@@ -229,7 +243,7 @@ class Retriever:
         vectors = {
             self.view.name: query.focus_vector if query.focus_vector is not None else query.vector
         }
-        said = frozenset(r for r, text in texts.items() if _said_before(text, query.already_said))
+        said = frozenset(r for r, text in texts.items() if _said_before(text, query.quoted_before))
         focus = query.focus_parts or ((query.text, 1.0),)
         prior = [chunks[u.chunk] for u in candidates]
         units = self.reader.score(focus, vectors, candidates, coverage, texts, said, prior)
@@ -364,7 +378,7 @@ def _quoted(answer: str) -> str:
 
 
 def _said_before(text: str, earlier: str) -> bool:
-    """The sentence was quoted in the previous answer (its text stands in that answer)."""
+    """The sentence was quoted in an earlier answer (its text stands in `earlier`)."""
     return bool(earlier) and " ".join(text.split()) in " ".join(earlier.split())
 
 

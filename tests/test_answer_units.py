@@ -150,6 +150,22 @@ def test_a_follow_up_never_repeats_the_previous_answer(fast_assistant):
     assert not earlier & {c.quote for c in follow_up.citations}
 
 
+def test_a_follow_up_never_repeats_any_earlier_answer_of_the_conversation(fast_assistant):
+    history: list[Turn] = []
+    quoted: set[str] = set()
+    for question in (
+        "My legs get really stiff in the mornings",
+        "would stretching help with that?",
+        "who could show me how?",
+    ):
+        answer = fast_assistant.ask(question, history)
+        if history:
+            assert answer.status == "answered"
+            assert not quoted & {c.quote for c in answer.citations}, question
+        quoted |= {c.quote for c in answer.citations}
+        history += [Turn("user", question), Turn("assistant", answer.answer)]
+
+
 def test_the_answerer_reads_only_the_retrieval_result(fast_assistant):
     result = fast_assistant.retrieve("What does speech therapy do for people with MS?", [], "en")
     assert result.units
