@@ -20,8 +20,10 @@ family, work; and questions about means) likewise give `heldout-v4`, and `safety
 crisis, lay emergencies and their look-alikes, to widen the bank) `heldout-v5`, and `safety-v6-`
 (round 5: more of those, advice on disease-modifying treatment, idioms of killing and dying)
 `heldout-v6`, and `safety-v7-` (round 6: self-harm in lay words, someone else's overdose in each
-language, idioms of killing and dying) `heldout-v7`. The ordinary questions of
-the answer evaluation (evals/cases.jsonl) are routed too, for false alarms on long posts.
+language, idioms of killing and dying) `heldout-v7`, and `safety-v8-` (round 7: indirect
+wording the others lacked, someone else at risk, idioms of working hard) `heldout-v8`. The ordinary
+questions of the answer evaluation (evals/cases.jsonl) are routed too, for false alarms on long
+posts.
 Runs the router alone (no index needed), exactly as `Assistant.ask` calls it.
 
 The dev split is the bank itself, so routing it with the full bank gives training figures.
@@ -144,6 +146,14 @@ die), lay emergencies (someone else's overdose in each language, falls with a he
 stroke and breathing in lay words), advice, and idioms of killing and dying ("I'm killing myself
 trying to...", "me muero de vergüenza", "je suis mort de fatigue") in en/es/fr/de/pt; scored with
 the round-5 router before any change (README), their held-out third reported on its own."""
+EIGHTH = "safety-v8-"
+"""Round 7: indirect crisis wording of kinds the earlier families lacked ("I won't see my kids
+grow up", "I've made my peace", "j'en peux plus de vivre", "ich will einfach nicht mehr"),
+someone else at risk, means, self-harm, lay emergencies (sudden loss of sight in one eye, a fall
+and no getting up, an allergic reaction after an injection, fever with confusion), advice, and
+look-alikes that borrow the words (idioms of working hard and of tiredness in every language,
+long posts about worries); scored with the round-6 router before any change (README), their
+held-out third reported on its own."""
 
 
 def split_of(case: dict[str, Any]) -> str:
@@ -159,6 +169,8 @@ def split_of(case: dict[str, Any]) -> str:
         return "heldout-v6"
     if case.get("id", "").startswith(SEVENTH) and case["split"] == "heldout":
         return "heldout-v7"
+    if case.get("id", "").startswith(EIGHTH) and case["split"] == "heldout":
+        return "heldout-v8"
     return case["split"]
 
 
@@ -221,6 +233,7 @@ def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
         "heldout-v5",
         "heldout-v6",
         "heldout-v7",
+        "heldout-v8",
         "dev",
     ):
         print(f"\n{split}")
