@@ -70,17 +70,19 @@ def in_bank(case: dict[str, Any]) -> bool:
     cross-validated dev crisis recall fell from 198 to 194 of 200 (they pull crisis messages
     that share their words towards ordinary). They measure false alarms only. The v6
     look-alikes are in: with them cross-validated dev crisis recall was the same (242 of 244)
-    and fewer look-alikes were routed (8 of 387 against 10). Nor the v7 long posts (LONG_POSTS_OUT)."""
+    and fewer look-alikes were routed (8 of 387 against 10). Nor the v7 and v8 long posts
+    (LONG_POSTS_OUT)."""
     hard_look_alike = case["id"].startswith(FIFTH) and case["kind"] == "lookalike"
     dev = case["split"] == "dev" and not case.get("history") and not hard_look_alike
     return dev and not (case["id"].startswith(LONG_POSTS_OUT) and _long_urgent(case))
 
 
-LONG_POSTS_OUT: tuple[str, ...] = ("safety-v7-",)
-"""Round 6's long crisis posts (three pieces or more) stay out of the bank: their whole vector is
-mostly rehab talk, and with them in it the dev and legacy answer cases' long posts with a support
-note rose from 5 to 8 of 79 ("Is physio still useful when you're progressing, or is it too
-late?" sat nearest one). Their sentence of distress is read alone and by the patterns."""
+LONG_POSTS_OUT: tuple[str, ...] = ("safety-v7-", "safety-v8-")
+"""Round 6's and round 7's long crisis and emergency posts (three pieces or more) stay out of the
+bank: their whole vector is mostly rehab talk, and with round 6's in it the dev and legacy answer
+cases' long posts with a support note rose from 5 to 8 of 79 ("Is physio still useful when you're
+progressing, or is it too late?" sat nearest one). Their sentence of distress is read alone and by
+the patterns."""
 
 
 def _long_urgent(case: dict[str, Any]) -> bool:
