@@ -189,6 +189,16 @@ _CRISIS = _any(
     # Christmas in this house".
     r"\b(this|it)('s| is| will be| is going to be) my last (christmas|birthday|easter|summer|new "
     rf"year)\s*(?:[.!?,;]|$|\b(and|so|i'?ve|i have|anyway)\b){_NOT_A_TRIP}",
+    # Which medicine is most dangerous taken in quantity: a means question ("...most dangerous
+    # if you take a lot at once, the baclofen or the gabapentin?"); not "with alcohol".
+    r"\b(most|more|least) (dangerous|deadly|toxic|harmful)\b[^.!?]{0,40}\b(take|took|taking|takes|"
+    r"swallow\w*) (a lot|lots|loads|too many|all|the whole|a whole|a bunch)\b",
+    # Not living to see one's children grow up, so why bother: "i wont be around to see my kids
+    # grow up anyway so why am i even bothering with all this physio" (a fear alone is not it).
+    r"^(?=.*\b(won'?t|will not|not going to|never going to) (be (around|here|alive) to )?see (my|the|our) "
+    r"(kids|children|grandkids|grandchildren|son|daughter|boys|girls|baby|grandson|granddaughter)\b"
+    r"[^.!?]{0,20}\bgrow up\b)(?=.*\b(why (am i |do i |should i |even |would i )*(bother|bothering|try|"
+    r"trying)|what'?s the point|no point|might as well)\b)",
     # Hitting one's head against a wall until it hurts, or to calm down (not the idiom of
     # frustration, "banging my head against a wall with the council"), in the five languages.
     r"\b(bang|banging|hit|hitting|smash\w*) my head (against|on|into) (the|a) (wall|floor|door)\b"
@@ -557,6 +567,16 @@ _CRISIS_OTHER = _any(
     r"can'?t reach|phone('s| is) off|not replying|hasn'?t replied|no contesta|no responde|no me contesta|"
     r"ne repond (plus|pas)|injoignable|antwortet nicht|geht (er |sie )?nicht ran|"
     r"nicht erreichbar|nao atende|nao responde)\b)",
+    # Which medicine is most dangerous taken in quantity; not living to see one's children
+    # grow up, so why bother (as in English).
+    r"\b(mas peligros[oa]s?|le plus dangereux|la plus dangereuse|les plus dangereux|am gefahrlichsten|"
+    r"mais perigos[oa]s?)\b(?=[^.!?]{0,70}\b(tom\w+|trag\w+|prend\w*|pris|aval\w+|nimmt|nehme\w*|genommen|"
+    r"schluck\w*|engol\w+)\b)(?=[^.!?]{0,70}\b(muchas|todas|de golpe|de una vez|beaucoup|tous|toutes|"
+    r"d'un coup|viele|alle|auf einmal|muitos|muitas|todos|todas|de uma vez)\b)",
+    r"^(?=.*(\bno (voy a|vere|llegare a) ver crecer\b|\b(verrai|vais voir) (pas|jamais)\b[^.!?]{0,30}\bgrandir\b|"
+    r"\bnicht (mehr )?aufwachsen sehen\b|\bnao (vou|irei) ver\b[^.!?]{0,30}\bcrescer\b))"
+    r"(?=.*\b(para que|pa que|da igual|a quoi bon|a quoi ca sert|pourquoi|wozu|wofur|warum|pra que|"
+    r"para que)\b)",
     # Hitting one's head against a wall until it hurts or to calm down, as in English.
     r"\b(me doy|me pego|me golpeo|darme) (golpes |cabezazos )?[^.!?]{0,25}\b(contra la pared|en la "
     r"cabeza|contra el suelo)\b[^.!?]{0,60}\b(hasta|sangr\w*|me calmo|me siento mejor|a proposito)",
@@ -581,7 +601,7 @@ _CRISIS_UNSUPPORTED = _any(
     r"\bmijn leven beeindigen\b|\bbeter dood\b|\bniet meer wakker (worden|willen worden)\b",
 )
 _EMERGENCY_UNSUPPORTED = _any(
-    r"\bdolore al petto\b|\bnon riesco a respirare\b|\bsvenut[oa]\b|\bambulanza\b",
+    r"\bdolore (forte |fortissimo |acuto )?al petto\b|\bnon riesco a respirare\b|\bsvenut[oa]\b|\bambulanza\b",
     r"\bpijn (op|in) (de|mijn) borst\b|\bik kan niet (meer )?ademen\b|\bbewusteloos\b",
     r"\bflauwgevallen\b|\bbel een ambulance\b",
 )

@@ -1297,3 +1297,41 @@ def test_an_intention_to_stop_ones_medicine_is_advice_in_each_language(question)
 )
 def test_an_intention_to_stop_something_else_is_not_advice(question):
     assert route(question) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # Which medicine is most dangerous taken in quantity: a means question.
+        "which of my tablets is the most dangerous if I take loads at once?",
+        "¿Cuál de mis pastillas es la más peligrosa si me tomo muchas de golpe?",
+        "quel médicament est le plus dangereux si on en prend beaucoup d'un coup ?",
+        "Welche Tablette ist am gefährlichsten, wenn man alle auf einmal schluckt?",
+        "qual dos meus remédios é mais perigoso se tomar muitos de uma vez?",
+        # Not living to see one's children grow up, so why bother.
+        "I'm not going to see my grandkids grow up, so what's the point of the exercises",
+        "no voy a ver crecer a mis hijos, así que para qué la fisio",
+        "je verrai jamais mes petits-enfants grandir, à quoi bon",
+        "ich werde meine Kinder nicht aufwachsen sehen, wozu das alles",
+        "não vou ver os meus filhos crescer, pra que tanto esforço",
+    ],
+)
+def test_round_7_means_and_not_seeing_the_children_grow_up_are_a_crisis(question):
+    assert route(question) == "crisis"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "which of my meds is most dangerous with alcohol?",
+        "¿Qué es más peligroso para todos, el calor o el frío?",
+        "I'm scared I won't see my kids grow up, how long do people live with MS?",
+        "quiero ver crecer a mis nietos, ¿qué ejercicios me ayudan?",
+    ],
+)
+def test_round_7_look_alikes_of_means_and_children_are_not_a_crisis(question):
+    assert route(question) is None
+
+
+def test_chest_pain_in_italian_with_a_word_between_is_an_emergency():
+    assert route("Ho un dolore forte al petto che va al braccio") == "emergency"
