@@ -808,7 +808,7 @@ _HAPPENING_NOW = _any(
 )
 
 
-def _as_a_topic(text: str) -> bool:
+def as_a_topic(text: str) -> bool:
     """The red flag is asked about, not happening. In a message of several sentences the
     question and what is happening are read per sentence: "My walking has got slower ... is it
     true it can cause seizures?" asks about seizures, though "my walking has" tells of now."""
@@ -841,7 +841,7 @@ def _pattern_verdict(question: str) -> Verdict:
         return Verdict("crisis")
     if _CRISIS_UNSUPPORTED.search(folded):
         return Verdict("crisis", language="en")
-    if _as_a_topic(folded):
+    if as_a_topic(folded):
         pass  # the semantic layer decides (see _AS_A_TOPIC)
     elif _EMERGENCY.search(text) or _EMERGENCY_OTHER.search(folded):
         return Verdict("emergency")

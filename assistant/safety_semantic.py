@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embedding import Embedder
-from assistant.safety import Verdict, normalise
+from assistant.safety import Verdict, as_a_topic, normalise
+from assistant.text import fold
 
 BANK = Path(__file__).parent / "safety_bank.txt"
 CLASSES = ("crisis", "emergency", "advice", "ordinary")
@@ -157,6 +158,12 @@ class SemanticLayer:
         ]
         whole, *alone = verdicts
         alone = [replace(v, certain=False) if v.route else v for v in alone]
+        # A red flag a sentence tells of as past or as a topic ("My dad had a stroke last
+        # month and can't move his right arm well.") is not one happening: as for the patterns.
+        alone = [
+            Verdict(None) if v.route == "emergency" and as_a_topic(fold(piece)) else v
+            for v, piece in zip(alone, pieces[1:], strict=True)
+        ]
         return min([whole, *alone], key=_urgency)
 
     def _decide(

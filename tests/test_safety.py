@@ -643,6 +643,35 @@ def test_a_sentence_alone_needs_a_wider_margin_than_the_whole_message(tmp_path):
     assert layer.classify(long) == Verdict("crisis", certain=False)
 
 
+def test_a_red_flag_a_sentence_tells_of_as_past_brings_no_emergency_note(tmp_path):
+    """Round 7: "My dad had a stroke last month ..." read alone is a sure emergency by the
+    regression, but it tells of the past, as a red flag asked about as a topic does for the
+    patterns; the same sentence happening now, or a crisis sentence, still counts."""
+    from assistant.embedding import HashEmbedder
+    from assistant.safety_semantic import CLASSES, SemanticLayer
+
+    class PerText(SemanticLayer):
+        def _scores(self, texts, alongside=()):
+            found = []
+            for text in texts:
+                route = self.table.get(text, "ordinary")
+                probabilities = {c: float(c == route) for c in CLASSES}
+                margins = {c: 0.1 if c == route else -0.1 for c in CLASSES[:3]}
+                found.append((probabilities, margins))
+            return found
+
+    bank = tmp_path / "bank.txt"
+    bank.write_text("crisis\ta\nemergency\tb\nadvice\tc\nordinary\td\n", encoding="utf-8")
+    layer = PerText(HashEmbedder(), None, bank)
+    past = "my dad had a stroke last month and can't move his right arm well."
+    now = "my dad is having a stroke right now and can't move his right arm."
+    crisis = "i tried to end it last year and i'm thinking of it again."
+    layer.table = {past: "emergency", now: "emergency", crisis: "crisis"}
+    assert layer.classify(f"hi there. {past} what exercises help?").route is None
+    assert layer.classify(f"hi there. {now} what do i do?") == Verdict("emergency", certain=False)
+    assert layer.classify(f"hi there. {crisis} what helps?") == Verdict("crisis", certain=False)
+
+
 @pytest.mark.parametrize(
     "question",
     [
