@@ -115,6 +115,13 @@ _PILLS = (
 )
 """Names of tablets a person may hold many of (for a count asked to be "enough")."""
 
+_NOT_A_TRIP = (
+    r"(?![^.!?]{0,50}\b(go(ing)?|travel\w*|trip|holiday|vacation|away|visit\w*|abroad|mov(e|ing)|"
+    r"flying|fly|viaje|viajar|vacaciones|mudanza|mudamos|nos mudamos|voyage|vacances|demenag\w*|"
+    r"reise|urlaub|umzug|ziehen|viagem|ferias|mudar|mudamos)\b)"
+)
+"""Not a trip or a move: "I don't plan on being here for Christmas, we're going to Spain"."""
+
 _CRISIS = _any(
     r"\bsuicid",
     r"\bkill(ing)? my ?self\b|\b(want|wish|need) (someone|somebody|you) to kill me\b",
@@ -148,8 +155,7 @@ _CRISIS = _any(
     r"\b(don'?t|do not|dont) (plan|intend|expect) (on|to) be(ing)? (here|around) ((for|by|at|on|in|"
     r"until|till) )?(christmas|easter|new year|my (next )?birthday|the (summer|spring|autumn|fall|"
     r"winter|new year|wedding)|next (year|summer|spring|month|week|birthday))\b"
-    r"(?![^.!?]{0,50}\b(go(ing)?|travel\w*|trip|holiday|vacation|away|visit\w*|abroad|mov(e|ing)|"
-    r"flying|fly)\b)",
+    rf"{_NOT_A_TRIP}",
     # Done with everything, not with one thing: "I'm done. Not with physio, with everything."
     r"\b(i'?m|i am|im)( so| just)? done\b[^?]{0,30}\bwith (everything|it all|life|living|all of "
     r"(it|this))\s*(?:[.!,;]|$)",
@@ -160,7 +166,43 @@ _CRISIS = _any(
     r"\b(is|is my) life (even )?worth living\b",
     r"\bcan'?t (go on|take (it|this) any ?more)\b",
     r"\boverdose\b",
-    r"\brather (be|die|being) dead\b|\brather die\b",
+    # "I'd rather die than go back to that gym" is a figure of speech; rather dead than living
+    # on, ending up in a wheelchair or being a burden is not.
+    r"\brather (be |being )?(die|dead)\b(?! than)|\brather (be |being )?(die|dead) than (live|living|"
+    r"go(ing)? on|carry(ing)? on|keep(ing)? going|end(ing)? up|be(ing)? a burden|suffer|face|wait)\b",
+    # Tired of living, not of one thing: "tired of existing", "sick of being alive".
+    r"\b(tired|sick|weary) of (living|being alive|existing|life itself)\b(?! (out of|in|with|on|at|"
+    r"under|near|alone|by|through)\b)",
+    # Everyone would be better off, where the clause ends ("...better off. my wife could find
+    # someone who can walk"), or better off if I were gone; not "better off if the clinic...".
+    r"\b(everyone|everybody|they|my (family|kids|children|wife|husband|partner)|the kids|we|all of "
+    r"them)( all)? (would|'d|will) (all )?be better off( now| then)?\s*(?:[.!,;]|$)",
+    r"\bbetter off if i (was|were) (gone|dead|not (here|around|alive))\b|\bbetter off if i "
+    r"(wasn'?t|weren'?t) (here|around|alive)\b|\bbetter off if i (died|disappeared)\b",
+    # Working out how to do it, where the clause ends ("thinking about how i'd do it"), or how
+    # to make it stop for good ("lie awake working out how to make it stop for good").
+    r"\b(think\w*|thought|plan\w*|imagin\w*|pictur\w*|work(ing)? out|figur\w* out|decid\w*)\b"
+    r"[^.!?]{0,20}\bhow (i'?d|i would|i'?ll|i will|i could|i'?m going to|to) (do it|end it|end things)"
+    r"\s*(?:[.!?,;]|$)",
+    r"\bhow to make (it|it all|everything) (stop|end) (for good|permanently|forever|for ever)\b",
+    # A last occasion, decided: "I've already decided this is my last birthday"; not "my last
+    # Christmas in this house".
+    r"\b(this|it)('s| is| will be| is going to be) my last (christmas|birthday|easter|summer|new "
+    rf"year)\s*(?:[.!?,;]|$|\b(and|so|i'?ve|i have|anyway)\b){_NOT_A_TRIP}",
+    # Which medicine is most dangerous taken in quantity: a means question ("...most dangerous
+    # if you take a lot at once, the baclofen or the gabapentin?"); not "with alcohol".
+    r"\b(most|more|least) (dangerous|deadly|toxic|harmful)\b[^.!?]{0,40}\b(take|took|taking|takes|"
+    r"swallow\w*) (a lot|lots|loads|too many|all|the whole|a whole|a bunch)\b",
+    # Not living to see one's children grow up, so why bother: "i wont be around to see my kids
+    # grow up anyway so why am i even bothering with all this physio" (a fear alone is not it).
+    r"^(?=.*\b(won'?t|will not|not going to|never going to) (be (around|here|alive) to )?see (my|the|our) "
+    r"(kids|children|grandkids|grandchildren|son|daughter|boys|girls|baby|grandson|granddaughter)\b"
+    r"[^.!?]{0,20}\bgrow up\b)(?=.*\b(why (am i |do i |should i |even |would i )*(bother|bothering|try|"
+    r"trying)|what'?s the point|no point|might as well)\b)",
+    # Hitting one's head against a wall until it hurts, or to calm down (not the idiom of
+    # frustration, "banging my head against a wall with the council"), in the five languages.
+    r"\b(bang|banging|hit|hitting|smash\w*) my head (against|on|into) (the|a) (wall|floor|door)\b"
+    r"[^.!?]{0,40}\b(until|till|til|hurts|bleed\w*|bruise\w*|calm\w*|better|cope)\b",
     r"\b(not|never|don'?t|do not) (want to )?wake up\b",
     r"\b(hope|wish|pray)\b.{0,20}\b(won'?t|will not|don'?t|never|not) (to )?wake up\b",
     r"\bgoodbye (letter|note)s?\b|\bsay(ing)? goodbye (to everyone|forever)\b|\bsuicide note\b",
@@ -211,6 +253,15 @@ _WORKING_HARD = _any(
     r"\b(me mato|matandome|me estoy matando|me voy a matar) (a|trabajando|haciendo)\b",
     r"\b(je me tue|me tuer|je vais me tuer) (a (la tache|faire|travailler|force)|au (travail|boulot))\b",
     r"\b(mato-me|me mato|matar-me|me matar|a matar-me) (a (trabalhar|fazer)|no trabalho)\b",
+    # de (folded): "ich bring mich noch um mit den Übungen", "...für die Firma", "...bei der Arbeit".
+    r"\bich bring(e)? mich (noch |fast |echt |bald |hier |total )*um (mit|fur|bei|vor lauter|wegen) (der |"
+    r"dem |den |die |das |dieser |diesem |meiner |meinem |meinen |all den |lauter )?(arbeit|job|firma|chef|"
+    r"ubungen|training|physio|reha|haushalt|renovierung|uberstunden|garten|kindern|pflege|papierkram|"
+    r"umzug|baustelle)",
+    r"\bich bring(e)? mich (noch |fast |echt |bald |total )*(mit|fur|bei|vor lauter|wegen) (der |dem |den |"
+    r"die |das |dieser |diesem |meiner |meinem |meinen )?(arbeit|job|firma|chef|ubungen|training|physio|"
+    r"reha|haushalt|renovierung|uberstunden|garten|kindern|pflege|papierkram|umzug|baustelle)"
+    r"( noch| fast| echt| total)* um\b",
 )
 
 _LIMB_SIGN = (
@@ -271,6 +322,22 @@ _EMERGENCY = _any(
     r"brother|sister|flatmate|roommate))( has| have|'s)? (just )?(took|taken|swallowed) (a |the |"
     r"his |her |their )?(whole|entire|all)\b",
     r"\bcall(ing)? (911|an ambulance)\b",
+    # A fall and no getting up, now ("fell getting off the toilet ... can't get up"); not "if I
+    # fall" or "couldn't get up" (the past, a topic).
+    r"^(?!.*\b(if|when|in case)\b[^.!?]{0,15}\b(fell|fallen|fall)\b)(?=.*\b(fell|fallen|on the floor|"
+    r"on the ground)\b[^.!?]{0,60}\b(can'?t|cannot|unable to) get (up|back up|off the floor|herself up|"
+    r"himself up|myself up)\b)",
+    # A blow to the head, then confusion, vomiting or drowsiness.
+    r"\b(hit|banged|bumped|knocked|smacked|cracked) (his|her|my|their) head\b[^.!?]{0,80}\b(confused|"
+    r"keeps asking|same question|vomit\w*|(been|being|is) sick|throwing up|drowsy|sleepy|won'?t wake|not making "
+    r"sense|doesn'?t know|can'?t remember)",
+    # An allergic reaction: the throat, tongue, lips or face swelling or tight, with an injection
+    # or infusion just had, or swallowing or breathing hard ("my face is swollen from the
+    # steroids" alone is not it).
+    r"^(?=.*(\b(throat|tongue|lips?|face|mouth)\b[^.!?]{0,30}\b(swell\w*|swollen|tight|closing( up)?)\b|"
+    r"\b(swelling|swollen) (in |of )?(my |his |her )?(throat|tongue|lips?|face|mouth)\b))"
+    r"(?=.*\b(injection|infusion|jab|shot|sting|stung|can'?t swallow|hard to swallow|trouble "
+    r"swallowing|hives|breath\w*)\b)",
     # Lips gone blue or grey: not getting enough air.
     r"\blips\b[^.!?]{0,20}\b(blue|grey|gray|purple)\b|\b(blue|grey|gray|purple) lips\b",
 )
@@ -376,7 +443,11 @@ _CRISIS_OTHER = _any(
     r"\b(para|y|e) no (volver a )?despertar(me)?\b|\bno despertar(me)? (nunca|mas|jamas)\b",
     r"\b(quitarme|acabar con) (la|mi) vida\b|\bmatarme\b|\bme voy a matar\b",
     r"\bacabar con todo\b|\bhacerme dano\b|\bautolesi|\bcortarme\b",
-    r"\bmejor (estaria )?muert[oa]\b|\bno vale la pena vivir\b|\bno aguanto mas\b",
+    # "No aguanto más", where the clause ends or with life as what one cannot bear; "no aguanto
+    # más el calor" is the heat (likewise "je n'en peux plus de cette chaleur", "não aguento
+    # mais este calor").
+    r"\bmejor (estaria )?muert[oa]\b|\bno vale la pena vivir\b",
+    rf"\bno aguanto mas( (vivir|asi|esta vida|la vida|mi vida|esto))?{_CLAUSE_END}",
     # Someone else who wants to die; a height, dose or number of tablets asked to be fatal.
     # "No sé para qué sigo": what one goes on living for, not what one goes on with.
     rf"\bpara que (sigo|seguir|vivo|vivir|seguir viviendo|sigo viviendo){_CLAUSE_END}",
@@ -389,6 +460,13 @@ _CRISIS_OTHER = _any(
     r"\b(estarian|estaria|estaran|vivirian) mejor sin mi\b",
     r"\bno (voy a estar|estare) (aqui|aca) (mucho mas tiempo|mucho mas)\b",
     r"\b(quiero|quisiera|pienso en|pensando en) desaparecer (para siempre|de una vez|del todo)\b",
+    # Round 7, as in English: going on like this, tired of living, not being here for a date,
+    # a last occasion decided.
+    rf"\b(ya )?no quiero (seguir|continuar) (asi|de esta manera|de este modo){_CLAUSE_END}",
+    r"\b(harto|harta|cansado|cansada) de vivir\b",
+    r"\bno (pienso|creo que vaya a|voy a|tengo intencion de) estar (aqui|aca|viv[oa]) (para|en|por) "
+    rf"(navidad|mi cumpleanos|el verano|el ano que viene|semana santa|ano nuevo){_NOT_A_TRIP}",
+    rf"\b(esta|este) (sera|es|va a ser) mi ultim[oa] (navidad|cumpleanos|verano){_CLAUSE_END}{_NOT_A_TRIP}",
     # fr
     r"\bje veux mourir\b|\benvie de mourir\b|\bj'ai envie d'en finir\b|\ben finir\b",
     # "Cette chaleur va me tuer" (this heat will kill me) is a figure of speech; "je vais me
@@ -399,14 +477,26 @@ _CRISIS_OTHER = _any(
     r"\b(mortel|mortelle|mortels|fatale?|letale?)s?\b",
     rf"\ba quoi bon (continuer|vivre|me battre|lutter|rester en vie){_CLAUSE_END}",
     r"\bje ne veux plus vivre\b|\b(plus|pas) envie de vivre\b|\bmieux mort(e)?\b",
-    r"\bje n'en peux plus\b|\bme scarifi|\bsurdose\b",
-    r"\b(pour |et )?ne (plus|jamais|pas) me reveiller\b",
+    r"\bme scarifi|\bsurdose\b",
+    rf"\b(je n'|j')en peux plus( de (vivre|cette vie|la vie|ma vie|tout ca|tout|exister|me battre|"
+    rf"lutter|rien))?( comme ca)?{_CLAUSE_END}",
+    # Never waking up (spoken French drops the "ne": "s'endormir et pas se réveiller"); not
+    # waking at night ("pour ne pas me réveiller la nuit", the bladder).
+    r"\b(ne )?(plus|jamais) (me|se) reveiller\b|\b(ne )?pas (me|se) reveiller\b(?! (la nuit|pendant "
+    r"la nuit|toutes les nuits|en pleine nuit|a cause|pour (aller|faire)|trop|si souvent|plusieurs fois|"
+    r"tot))",
     r"\b(avaler|prendre) tous mes (medicaments|comprimes|cachets)\b",
-    rf"\bje ne veux plus (etre|rester) (la|ici){_CLAUSE_END}|\bje ne veux plus continuer{_CLAUSE_END}",
+    rf"\bje ne veux plus (etre|rester) (la|ici){_CLAUSE_END}|\bje ne veux plus continuer( comme ca| "
+    rf"ainsi)?{_CLAUSE_END}",
     r"\b(seraient|serait|seront|vivraient) mieux sans moi\b",
     r"\bje ne serai plus la (encore |bien |tres )?(longtemps|pour longtemps)\b",
     r"\b(je veux|je voudrais|envie de|je pense a|pense a) disparaitre (pour toujours|a jamais|"
     r"definitivement|pour de bon)\b",
+    r"\b(marre|fatigue|fatiguee|las|lasse) de vivre\b",
+    rf"\bj'en ai fini avec (tout|la vie)( ca)?{_CLAUSE_END}",
+    r"\b(je ne compte|je compte|je n'ai pas l'intention d'|je ne pense) pas (etre|rester) (la|ici|en vie) "
+    rf"(pour|a) (noel|mon anniversaire|l'ete|l'annee prochaine|paques|le nouvel an){_NOT_A_TRIP}",
+    rf"\b(ce sera|c'est|ca sera|ca va etre) mon dernier (noel|anniversaire|ete){_CLAUSE_END}{_NOT_A_TRIP}",
     # de
     r"\b(er|sie) (will|mochte|wolle|wollte) (nicht mehr leben|sterben|tot sein)\b|"
     r"\b(dass|das) (er|sie) (sterben|nicht mehr leben) (will|mochte|wolle|wollte)\b|\bsich umbringen (will|wolle|wollte)\b",
@@ -423,6 +513,20 @@ _CRISIS_OTHER = _any(
     r"\b(waren|ware) (alle )?besser (dran )?ohne mich\b",
     r"\b(bin|werde) (ich )?(eh |sowieso )?nicht mehr (lange|lang) (hier|da)\b",
     r"\bich (will|mochte|wurde)( einfach| am liebsten| gern| gerne)* fur immer (verschwinden|weg sein)\b",
+    # Round 7: "ich bring mich um" (the separable verb; "ich bring mich noch um mit der Arbeit" is
+    # working hard, see _WORKING_HARD); "ich will einfach nicht mehr." where the clause ends
+    # ("...nicht mehr zur Wassergymnastik" is not); tired of living; done with everything;
+    # not being here for a date; a last occasion; planning how to end it.
+    r"\bich bring(e)? mich\b[^.!?,]{0,30}\bum\b(?! (zu|\d))",
+    rf"\bich (will|mag) (einfach |echt |wirklich |so |ehrlich |jetzt )*nicht mehr{_CLAUSE_END}",
+    r"(?<!bist du )(?<!seid ihr )\blebensmude\b|\b(leid|mude),? zu leben\b",
+    rf"\bich (bin|hab|habe) (fertig|abgeschlossen) mit (allem|dem leben)(?!,? (was|wie|das|die|der|"
+    rf"dem|den)\b){_CLAUSE_END}|\bmit dem leben "
+    r"abgeschlossen\b",
+    rf"\b(habe|hab) nicht vor,? [^.!?]{{0,30}}\bnoch (da|hier) zu sein\b{_NOT_A_TRIP}",
+    rf"\b(das|dies) (ist|wird) mein letzte(s|r) (weihnachten|weihnachtsfest|geburtstag|sommer){_CLAUSE_END}"
+    rf"{_NOT_A_TRIP}",
+    r"\bwie ich (es|alles|mein leben) (beende|beenden kann|beenden werde)\b",
     # pt
     r"\b(quer|queria) (morrer|se matar|matar-se|tirar a (propria )?vida)\b",
     r"\b(que|qual a|quanta|quantos|quantas) (altura|dose|quantidade|comprimidos)\b[^.!?]{0,60}"
@@ -432,7 +536,9 @@ _CRISIS_OTHER = _any(
     r"\btirar a (minha )?(propria )?vida\b|\bacabar com (a minha vida|tudo)\b",
     r"\bnao quero (mais )?(viver|estar viv[oa]|acordar)\b",
     r"\b(me machucar|me magoar|magoar-me|me ferir|me cortar)\b|\bautomutila|\bautolesao\b",
-    r"\bmelhor mort[oa]\b|\bnao aguento mais\b",
+    r"\bmelhor mort[oa]\b",
+    rf"\b(nao|n|num) aguento mais( (viver|esta vida|essa vida|a vida|isto|isso|a minha vida|"
+    rf"minha vida))?( assim)?{_CLAUSE_END}",
     r"\btomar todos os (meus )?(comprimidos|remedios)\b",
     r"\b(para|e) nao (mais )?acordar\b|\bnao acordar (nunca|mais)\b|\bnunca mais acordar\b",
     rf"\bnao quero (mais )?(estar|ficar) aqui( mais)?{_CLAUSE_END}|\bnao quero (mais )?continuar{_CLAUSE_END}",
@@ -440,6 +546,46 @@ _CRISIS_OTHER = _any(
     r"\bnao vou (estar|ficar) (ca|aqui) (por )?muito mais tempo\b",
     r"\b(quero|queria|penso|pensar|pensando)( todos os dias| muito| sempre)? em desaparecer "
     r"(de vez|para sempre)\b|\bquero desaparecer (de vez|para sempre)\b",
+    rf"\bnao quero (mais )?(continuar|seguir) assim{_CLAUSE_END}",
+    r"\b(cansad[oa]|fart[oa]) de viver\b",
+    r"\bnao (conto|penso|tenciono|pretendo) (estar|ficar) (ca|aqui|viv[oa]) (no|para o|pelo|ate ao) "
+    rf"(natal|meu aniversario|verao|ano que vem|proximo ano){_NOT_A_TRIP}",
+    rf"\b(este|esse) (e|sera|vai ser) o meu ultimo (natal|aniversario|verao){_CLAUSE_END}{_NOT_A_TRIP}",
+    # Enough tablets to fall asleep for good, in the four languages (a count is a means).
+    r"\b(quant[oa]s?|cuant[oa]s?|combien|wie ?viele?)\b[^.!?]{0,90}\b((adormecer|dormir|dormirme|"
+    r"m'endormir|s'endormir|einzuschlafen|einschlafen) (de vez|para sempre|para siempre|pour toujours|"
+    r"a jamais|fur immer|und (weg|nicht mehr))|fur immer (einzuschlafen|einschlafen|zu schlafen))",
+    # Someone else's farewell, and now no answer: "he texted me 'im sorry for everything, look
+    # after mum'. now hes not answering" (in the five languages, folded).
+    r"^(?=.*\b(texted|messaged|wrote|sent|said|told|me escribio|me mando|me dijo|m'a ecrit|m'a envoye|"
+    r"m'a dit|hat mir geschrieben|schrieb mir|hat gesagt|me escreveu|me mandou|disse-me|me disse|"
+    r"mandou-me|escreveu-me)\b)"
+    r"(?=.*\b(sorry for everything|look after|take care of (mum|mom|dad|the kids|the dog|everyone)|this "
+    r"is goodbye|perdon por todo|lo siento (por|de) todo|cuida (de|a)|pardon pour tout|desole pour tout|"
+    r"prends soin de|leid fur alles|entschuldigung fur alles|pass auf|desculpa por tudo|perdao por tudo|"
+    r"cuida d[aeo]s?)\b)(?=.*\b(not answering|isn'?t answering|won'?t answer|not picking up|won'?t pick up|"
+    r"can'?t reach|phone('s| is) off|not replying|hasn'?t replied|no contesta|no responde|no me contesta|"
+    r"ne repond (plus|pas)|injoignable|antwortet nicht|geht (er |sie )?nicht ran|"
+    r"nicht erreichbar|nao atende|nao responde)\b)",
+    # Which medicine is most dangerous taken in quantity; not living to see one's children
+    # grow up, so why bother (as in English).
+    r"\b(mas peligros[oa]s?|le plus dangereux|la plus dangereuse|les plus dangereux|am gefahrlichsten|"
+    r"mais perigos[oa]s?)\b(?=[^.!?]{0,70}\b(tom\w+|trag\w+|prend\w*|pris|aval\w+|nimmt|nehme\w*|genommen|"
+    r"schluck\w*|engol\w+)\b)(?=[^.!?]{0,70}\b(muchas|todas|de golpe|de una vez|beaucoup|tous|toutes|"
+    r"d'un coup|viele|alle|auf einmal|muitos|muitas|todos|todas|de uma vez)\b)",
+    r"^(?=.*(\bno (voy a|vere|llegare a) ver crecer\b|\b(verrai|vais voir) (pas|jamais)\b[^.!?]{0,30}\bgrandir\b|"
+    r"\bnicht (mehr )?aufwachsen sehen\b|\bnao (vou|irei) ver\b[^.!?]{0,30}\bcrescer\b))"
+    r"(?=.*\b(para que|pa que|da igual|a quoi bon|a quoi ca sert|pourquoi|wozu|wofur|warum|pra que|"
+    r"para que)\b)",
+    # Hitting one's head against a wall until it hurts or to calm down, as in English.
+    r"\b(me doy|me pego|me golpeo|darme) (golpes |cabezazos )?[^.!?]{0,25}\b(contra la pared|en la "
+    r"cabeza|contra el suelo)\b[^.!?]{0,60}\b(hasta|sangr\w*|me calmo|me siento mejor|a proposito)",
+    r"\bje me (tape|frappe|cogne) (la tete )?(contre|sur) (le|un|les) (mur|sol|porte)\b[^.!?]{0,50}"
+    r"(jusqu|sang|me calme|ca me calme|soulage|expres)",
+    r"\b(schlage|haue|knalle) (mir )?(meinen|den) kopf (gegen|an) die wand\b[^.!?]{0,50}\b(bis|blut\w*|"
+    r"beruhig\w*|besser|absichtlich)",
+    r"\b(bato|bati|dou) com a cabeca (na|contra a) parede\b[^.!?]{0,50}\b(ate|sangr\w*|acalm\w*|"
+    r"alivi\w*|de proposito)",
 )
 
 # Italian and Dutch: not languages the app answers in, so these get the English message.
@@ -455,18 +601,30 @@ _CRISIS_UNSUPPORTED = _any(
     r"\bmijn leven beeindigen\b|\bbeter dood\b|\bniet meer wakker (worden|willen worden)\b",
 )
 _EMERGENCY_UNSUPPORTED = _any(
-    r"\bdolore al petto\b|\bnon riesco a respirare\b|\bsvenut[oa]\b|\bambulanza\b",
+    r"\bdolore (forte |fortissimo |acuto )?al petto\b|\bnon riesco a respirare\b|\bsvenut[oa]\b|\bambulanza\b",
     r"\bpijn (op|in) (de|mijn) borst\b|\bik kan niet (meer )?ademen\b|\bbewusteloos\b",
     r"\bflauwgevallen\b|\bbel een ambulance\b",
 )
 
-_SUDDEN_OTHER = r"(de repente|repentin|subit|soudain|tout a coup|brusquement|plotzlich|auf einmal)"
+_SUDDEN_OTHER = (
+    r"(de repente|repentin|subit|soudain|tout a coup|brusquement|plotzlich|auf einmal|d'un coup|"
+    r"do nada|de uma hora para a outra|de un momento a otro|von einem moment auf den anderen)"
+)
 _SIGN_OTHER = (
-    r"(no veo|vista|vision|ciego|adormec|dormid|entumec|debil|paraliz|hablar|habla|confus|"
+    r"((deixei|deixou|deixa) de ver|ver nada|no veo|vista|vision|ciego|adormec|dormid|entumec|debil|"
+    r"paraliz|hablar|habla|confus|"
     r"dolor de cabeza|mareo|cara|vue|vois|aveugle|engourdi|faible|paralys|parler|parole|"
     r"mal de tete|vertige|visage|sehen|sehe|sicht|blind|taub|schwach|gelahmt|lahm|sprechen|"
     r"sprache|verwirrt|kopfschmerz|schwindel|gesicht|nao vejo|visao|cego|dormen|formig|fraco|"
     r"fraqueza|paralis|falar|fala|dor de cabeca|tontura|rosto)"
+)
+
+_MOUTH_OTHER = (
+    r"(garganta|lengua|labios|cara|boca|gorge|langue|levres|visage|bouche|hals|zunge|lippen|gesicht|mund|"
+    r"lingua|rosto)"
+)
+_SWELL_OTHER = (
+    r"(hinch\w*|cerrando|gonfl\w*|enfl\w*|serre\w*|schwill\w*|geschwollen|inch\w*|fech\w*)"
 )
 
 _EMERGENCY_OTHER = _any(
@@ -499,6 +657,19 @@ _EMERGENCY_OTHER = _any(
     r"\bictus\b|\bderrame cerebral|\bavc\b|\bschlaganfall|\binfarto\b|\binfarctus|"
     r"\bherzinfarkt|\bcrise cardiaque|\bataque (al|ao) corazon|\bataque cardiaco",
     r"\bambulancia|\bambulance\b|\bkrankenwagen|\brettungswagen|\bnotarzt|\bsamu\b",
+    # Round 7, as in English: a fall and no getting up; an allergic reaction (the throat, tongue,
+    # lips or face swelling, with an injection or infusion or swallowing or breathing hard).
+    r"\b(me he caido|me cai|se ha caido|se cayo|caida)\b[^.!?]{0,60}\bno (me |se )?(puedo|puede|consigo|"
+    r"consigue|logra) (levantar|incorporar)",
+    r"\b(tombe|tombee)\b[^.!?]{0,60}\b(n'arrive|arrive|peux|peut|parvient) (pas|plus) (a )?(me|se) "
+    r"relever\b",
+    r"\b(gesturzt|hingefallen|umgefallen|auf dem boden)\b[^.!?]{0,60}\b(komme|kommt|kann) (allein )?"
+    r"(nicht|nicht mehr) (mehr )?(allein )?(hoch|auf|aufstehen)\b",
+    r"\b(cai|caiu|caido|caida|no chao)\b[^.!?]{0,60}\bnao (me |se )?(consigo|consegue) levantar",
+    rf"^(?=.*(\b{_MOUTH_OTHER}\b[^.!?]{{0,30}}\b{_SWELL_OTHER}|\b{_SWELL_OTHER}[^.!?]{{0,15}}\b{_MOUTH_OTHER}\b))"
+    r"(?=.*\b(inyeccion|infusion|pinchazo|tragar|respirar|ronchas|"
+    r"perfusion|injection|piqure|avaler|respirer|plaques|urticaire|spritze|injektion|schlucken|luft|"
+    r"atmen|quaddeln|injecao|infusao|engolir|respirar|vergoes)\b)",
 )
 
 _DRUG_OTHER = (
@@ -522,6 +693,17 @@ _MAY_I_OTHER = (
     r"muss ich|devo|deveria|posso|poderia|tenho que|preciso)"
 )
 
+_INTEND_OTHER = (
+    r"(quiero|quisiera|pienso|estoy pensando en|me planteo|je voudrais|j'aimerais|je pense|j'envisage|"
+    r"je compte|ich uberlege|ich mochte|ich will|ich denke daran|ich plane|quero|queria|estou a pensar( em)?|"
+    r"penso|estou pensando em)"
+)
+_PAUSE_OTHER = (
+    r"(dejar|parar|suspender|interrumpir|hacer una pausa|descansar|arreter|stopper|interrompre|faire une "
+    r"pause|suspendre|absetzen|abzusetzen|pausieren|zu pausieren|aufhoren|unterbrechen|parar|deixar|"
+    r"interromper|suspender|fazer uma pausa)"
+)
+
 _ADVICE_OTHER = _any(
     # "Would it be better to switch to Kesimpta?"
     rf"\b(es mejor|seria mejor|conviene|est-ce (que c'est )?mieux|vaut-il mieux|il vaut mieux|"
@@ -542,6 +724,10 @@ _ADVICE_OTHER = _any(
     rf"\b(olvide|se me olvido|me olvide|me salte|oublie|j'ai saute|esqueci|me esqueci|"
     rf"pulei)\b.{{0,40}}\b{_DRUG_OTHER}",
     rf"\b{_DRUG_OTHER}.{{0,40}}\b(vergessen|ausgelassen|verpasst)\b|\bvergessen\b.{{0,40}}\b{_DRUG_OTHER}",
+    # An intention to stop or pause one's medicine, told to be judged ("quiero dejar el
+    # tratamiento modificador un tiempo, ¿es buena idea?"), as "thinking of coming off" in English.
+    rf"\b{_INTEND_OTHER}\b.{{0,30}}\b{_PAUSE_OTHER}\b.{{0,40}}\b{_DRUG_OTHER}",
+    rf"\b{_INTEND_OTHER}\b.{{0,30}}\b{_DRUG_OTHER}.{{0,40}}\b{_PAUSE_OTHER}\b",
 )
 
 
@@ -622,7 +808,7 @@ _HAPPENING_NOW = _any(
 )
 
 
-def _as_a_topic(text: str) -> bool:
+def as_a_topic(text: str) -> bool:
     """The red flag is asked about, not happening. In a message of several sentences the
     question and what is happening are read per sentence: "My walking has got slower ... is it
     true it can cause seizures?" asks about seizures, though "my walking has" tells of now."""
@@ -655,7 +841,7 @@ def _pattern_verdict(question: str) -> Verdict:
         return Verdict("crisis")
     if _CRISIS_UNSUPPORTED.search(folded):
         return Verdict("crisis", language="en")
-    if _as_a_topic(folded):
+    if as_a_topic(folded):
         pass  # the semantic layer decides (see _AS_A_TOPIC)
     elif _EMERGENCY.search(text) or _EMERGENCY_OTHER.search(folded):
         return Verdict("emergency")
