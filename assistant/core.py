@@ -30,7 +30,7 @@ from assistant.settings import Settings
 from assistant.text import content_terms
 
 WEAK_OFF_TOPIC = (0.005, 0.1)
-"""(margin, coverage): a question at least this margin nearer the questions the library does
+"""(margin, coverage): a question more than this margin nearer the questions the library does
 not answer (assistant/scope.py), whose best answer unit holds less than this share of its
 words, is refused. Chosen on hand-written probe questions (README, round 7), checked on dev and
 legacy: no answerable one is refused by it."""
