@@ -76,7 +76,10 @@ def test_uncovered_topic_in_other_words_abstains(real_assistant, question):
 
 @pytest.mark.parametrize(
     "question",
-    ["Can I donate blood if I have MS?", "my vision doubles when I'm tired, is that normal with MS?"],
+    [
+        "Can I donate blood if I have MS?",
+        "my vision doubles when I'm tired, is that normal with MS?",
+    ],
 )
 def test_a_question_a_little_off_topic_whose_best_unit_shares_nothing_abstains(
     real_assistant, question
