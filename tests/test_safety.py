@@ -589,18 +589,17 @@ def test_a_long_run_without_punctuation_is_read_in_overlapping_windows():
     assert pieces[-1].split()[-1] == "w39"
 
 
-def test_the_most_urgent_sentence_decides(tmp_path):
+def _per_text_layer(tmp_path, table):
+    """A semantic layer whose scores come from `table` (piece -> route), so a test is about
+    the choice between the pieces of a message."""
     from assistant.embedding import HashEmbedder
     from assistant.safety_semantic import CLASSES, SemanticLayer
 
     class PerText(SemanticLayer):
-        """Scores from a table (`table`: piece -> route), so the test is about the choice
-        between the pieces."""
-
         def _scores(self, texts, alongside=()):
             found = []
             for text in texts:
-                route = self.table.get(text, "ordinary")
+                route = table.get(text, "ordinary")
                 probabilities = {c: float(c == route) for c in CLASSES}
                 margins = {c: 0.1 if c == route else -0.1 for c in CLASSES[:3]}
                 found.append((probabilities, margins))
@@ -608,8 +607,11 @@ def test_the_most_urgent_sentence_decides(tmp_path):
 
     bank = tmp_path / "bank.txt"
     bank.write_text("crisis\ta\nemergency\tb\nadvice\tc\nordinary\td\n", encoding="utf-8")
-    layer = PerText(HashEmbedder(), None, bank)
-    layer.table = {"i can't go on.": "crisis"}
+    return PerText(HashEmbedder(), None, bank)
+
+
+def test_the_most_urgent_sentence_decides(tmp_path):
+    layer = _per_text_layer(tmp_path, {"i can't go on.": "crisis"})
     assert layer.classify("my walking is better. i can't go on. what about heat?").route == "crisis"
     assert layer.classify("my walking is better. what about heat?").route is None
 
@@ -647,26 +649,10 @@ def test_a_red_flag_a_sentence_tells_of_as_past_brings_no_emergency_note(tmp_pat
     """Round 7: "My dad had a stroke last month ..." read alone is a sure emergency by the
     regression, but it tells of the past, as a red flag asked about as a topic does for the
     patterns; the same sentence happening now, or a crisis sentence, still counts."""
-    from assistant.embedding import HashEmbedder
-    from assistant.safety_semantic import CLASSES, SemanticLayer
-
-    class PerText(SemanticLayer):
-        def _scores(self, texts, alongside=()):
-            found = []
-            for text in texts:
-                route = self.table.get(text, "ordinary")
-                probabilities = {c: float(c == route) for c in CLASSES}
-                margins = {c: 0.1 if c == route else -0.1 for c in CLASSES[:3]}
-                found.append((probabilities, margins))
-            return found
-
-    bank = tmp_path / "bank.txt"
-    bank.write_text("crisis\ta\nemergency\tb\nadvice\tc\nordinary\td\n", encoding="utf-8")
-    layer = PerText(HashEmbedder(), None, bank)
     past = "my dad had a stroke last month and can't move his right arm well."
     now = "my dad is having a stroke right now and can't move his right arm."
     crisis = "i tried to end it last year and i'm thinking of it again."
-    layer.table = {past: "emergency", now: "emergency", crisis: "crisis"}
+    layer = _per_text_layer(tmp_path, {past: "emergency", now: "emergency", crisis: "crisis"})
     assert layer.classify(f"hi there. {past} what exercises help?").route is None
     assert layer.classify(f"hi there. {now} what do i do?") == Verdict("emergency", certain=False)
     assert layer.classify(f"hi there. {crisis} what helps?") == Verdict("crisis", certain=False)
