@@ -61,6 +61,19 @@ def _files_under(folder: Path) -> Iterator[Path]:
                 yield folder / entry.name
 
 
+def write_json(path: Path, data: Any, pretty: bool = False) -> None:
+    """Write `data` to `path` as JSON, whole, then swap it in (from a hidden `.NAME.part`
+    beside it), so a crash never leaves half a file; `pretty` for files people read."""
+    partial = path.with_name(f".{path.name}.part")
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n" if pretty else json.dumps(data)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
+
+
 def read_entries(folder: Path) -> dict[str, Entry]:
     """documents.json of a folder, by file name. A broken file is an error, not a silent skip."""
     meta_path = folder / METADATA_FILE

@@ -14,12 +14,12 @@ module reads and writes that file; it decides nothing.
 from __future__ import annotations
 
 import json
-import os
 from contextlib import suppress
 
 from assistant.models import Document, DocumentMeta
 from assistant.settings import Settings
 from assistant.store import Store
+from ingest.corpus import write_json
 
 INDEXED_FILE = "indexed.json"
 
@@ -46,14 +46,9 @@ def record_indexed(settings: Settings, version: str, documents: dict[str, tuple[
     then swap it in. A failure to write it costs the next run a read of the store."""
     if settings.chroma_url or not version:
         return
-    path = settings.index_dir / INDEXED_FILE
-    partial = path.with_name(f".{INDEXED_FILE}.part")
     data = {"version": version, "documents": dict(sorted(documents.items()))}
-    try:
-        partial.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(partial, path)
-    except OSError:
-        partial.unlink(missing_ok=True)
+    with suppress(OSError):
+        write_json(settings.index_dir / INDEXED_FILE, data)
 
 
 def _document(doc_id: str, content_hash: str, source_path: str) -> Document:

@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.settings import Settings
 from ingest.cleaning import CleaningRules
-from ingest.corpus import Entry
+from ingest.corpus import Entry, write_json
 from ingest.reasons import refusal
 
 ADDED_FOLDER = "documents"
@@ -90,7 +90,4 @@ class Layers:
         """Write library.json whole, then swap it in, so a crash never leaves half a file."""
         self.data.mkdir(parents=True, exist_ok=True)
         data = {"removed": sorted(self.hidden), "edited": dict(sorted(self.edits.items()))}
-        partial = self.data / f".{CHANGES_FILE}.part"
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, self.changes_path)
+        write_json(self.changes_path, data, pretty=True)

@@ -35,6 +35,7 @@ from ingest.corpus import (
     doc_id_of,
     find_files,
     read_entries,
+    write_json,
 )
 from ingest.layers import Layers
 from ingest.loaders import SUPPORTED
@@ -494,10 +495,7 @@ def _read_json(folder: Path) -> dict[str, Any]:
 
 def _write_json(folder: Path, data: dict[str, Any]) -> None:
     """Write documents.json whole, then swap it in, so a crash never leaves half a file."""
-    path = folder / METADATA_FILE
-    partial = folder / f".{METADATA_FILE}.part"
-    partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    write_json(folder / METADATA_FILE, data, pretty=True)
 
 
 def _cleared_entry(file_name: str, earlier: dict[str, Any]) -> dict[str, Any]:

@@ -29,13 +29,14 @@ import hashlib
 import json
 import os
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import DocumentLoadError
 from assistant.store import INDEX_FORMAT
-from ingest.corpus import Entry, doc_id_of, hashes_of
+from ingest.corpus import Entry, doc_id_of, hashes_of, write_json
 from ingest.reasons import refusal
 
 SEEN_FILE = "files_seen.json"
@@ -134,13 +135,9 @@ class SeenFiles:
         files = {n: k for n, k in self.known.items() if n not in self.now and os.path.exists(n)}
         files.update(self.now)
         data = {"format": _FORMAT, "files": {n: k.__dict__ for n, k in sorted(files.items())}}
-        partial = self.path.with_name(f".{self.path.name}.part")
-        try:
+        with suppress(OSError):  # a full disk: the next run reads the files again
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(partial, self.path)
-        except OSError:
-            partial.unlink(missing_ok=True)  # a full disk: the next run reads the files again
+            write_json(self.path, data)
 
     def _current(self, path: Path) -> _Known | None:
         """What is known of the file, if its stat is still the one it had when it was read."""
