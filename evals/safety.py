@@ -158,21 +158,25 @@ long posts about worries); scored with the round-6 router before any change (REA
 held-out third reported on its own."""
 
 
+HELD_OUT_FAMILIES = {
+    LATER: "heldout-v3",
+    LATEST: "heldout-v4",
+    FIFTH: "heldout-v5",
+    SIXTH: "heldout-v6",
+    SEVENTH: "heldout-v7",
+    EIGHTH: "heldout-v8",
+}
+"""Each later family's held-out third, reported as its own split."""
+
+
 def split_of(case: dict[str, Any]) -> str:
-    if case.get("id", "").startswith(FRESH):
+    case_id = case.get("id", "")
+    if case_id.startswith(FRESH):
         return "heldout-fresh"
-    if case.get("id", "").startswith(LATER) and case["split"] == "heldout":
-        return "heldout-v3"
-    if case.get("id", "").startswith(LATEST) and case["split"] == "heldout":
-        return "heldout-v4"
-    if case.get("id", "").startswith(FIFTH) and case["split"] == "heldout":
-        return "heldout-v5"
-    if case.get("id", "").startswith(SIXTH) and case["split"] == "heldout":
-        return "heldout-v6"
-    if case.get("id", "").startswith(SEVENTH) and case["split"] == "heldout":
-        return "heldout-v7"
-    if case.get("id", "").startswith(EIGHTH) and case["split"] == "heldout":
-        return "heldout-v8"
+    if case["split"] == "heldout":
+        for prefix, split in HELD_OUT_FAMILIES.items():
+            if case_id.startswith(prefix):
+                return split
     return case["split"]
 
 
@@ -230,12 +234,7 @@ def print_table(table: dict[tuple[str, str, str], dict[str, float]]) -> None:
     for split in (
         "heldout",
         "heldout-fresh",
-        "heldout-v3",
-        "heldout-v4",
-        "heldout-v5",
-        "heldout-v6",
-        "heldout-v7",
-        "heldout-v8",
+        *HELD_OUT_FAMILIES.values(),
         "dev",
     ):
         print(f"\n{split}")
