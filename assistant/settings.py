@@ -51,7 +51,9 @@ class Settings:
     the same weights (reader.WEIGHTS; its word coverage from the translated glossary): 0.45,
     chosen when it was read with weights summing to 1, scaled by their sum now (1.15)."""
     off_topic_margin: float = 0.025
-    """A question this much nearer (e5 cosine) to example questions on MS topics the library does not answer than to rehabilitation questions it does is refused (assistant/scope.py); chosen on the dev and legacy cases, where no answerable question came above 0.020."""
+    """A question this much nearer (e5 cosine) to example questions on MS topics the library
+    does not answer than to rehabilitation questions it does is refused (assistant/scope.py);
+    chosen on the dev and legacy cases, where no answerable question came above 0.020."""
     max_quotes: int = 3
     """Most sentences (quote spans) an extractive answer uses."""
     stale_after_days: int = 3 * 365
