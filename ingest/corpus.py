@@ -164,9 +164,14 @@ def hashes_of(data: bytes, fields: dict[str, Any]) -> tuple[str, str]:
     """(content hash, digest of the bytes alone), the bytes hashed once for both."""
     digest = hashlib.sha256(data)
     alone = digest.hexdigest()
-    digest.update(json.dumps(fields, sort_keys=True).encode())
-    digest.update(INDEX_FORMAT.encode())
+    digest.update(recipe_of(fields))
     return digest.hexdigest(), alone
+
+
+def recipe_of(fields: dict[str, Any]) -> bytes:
+    """What goes into a content hash besides the file's bytes: its documents.json details and
+    the index format."""
+    return json.dumps(fields, sort_keys=True).encode() + INDEX_FORMAT.encode()
 
 
 def budget_of(settings: Settings) -> Budget:

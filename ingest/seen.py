@@ -35,8 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import DocumentLoadError
-from assistant.store import INDEX_FORMAT
-from ingest.corpus import Entry, doc_id_of, hashes_of, write_json
+from ingest.corpus import Entry, doc_id_of, hashes_of, recipe_of, write_json
 from ingest.reasons import refusal
 
 SEEN_FILE = "files_seen.json"
@@ -173,8 +172,7 @@ class SeenFiles:
 
 def _recipe(fields: dict[str, Any]) -> str:
     """A short name for what besides the bytes goes into a content hash."""
-    text = json.dumps(fields, sort_keys=True) + INDEX_FORMAT
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return hashlib.sha256(recipe_of(fields)).hexdigest()[:20]
 
 
 def _stat_of(stat: os.stat_result) -> list[int]:
