@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core import SHORT_OFF_TOPIC
 from assistant.models import Turn
 from evals import metrics
 from evals.baseline_langchain import LangChainBaseline
@@ -90,6 +91,39 @@ def test_a_question_a_little_off_topic_whose_best_unit_shares_nothing_abstains(
     assert real_assistant.off_topic(result) < real_assistant.settings.off_topic_margin
     assert result.units[0].parts["coverage"] < 0.1
     assert real_assistant.ask(question).status == "abstained"
+
+
+@pytest.mark.parametrize(
+    "question", ["Is MS an autoimmune disease?", "is it true MS is more common in women"]
+)
+def test_a_short_question_a_little_off_topic_abstains(real_assistant, question):
+    """Nearer the questions the library does not answer, though not by the full margin, and
+    their best unit holds some of their words: a short question is refused at the smaller
+    margin (core.SHORT_OFF_TOPIC)."""
+    result = real_assistant.retrieve(question, [], "en")
+    margin = real_assistant.off_topic(result)
+    assert SHORT_OFF_TOPIC < margin < real_assistant.settings.off_topic_margin
+    assert result.units[0].parts["coverage"] >= 0.1
+    assert real_assistant.ask(question).status == "abstained"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # Short, above the smaller margin, but its best unit holds every word it asks.
+        "What is the relapsing-remitting pattern of MS?",
+        # Long posts above the smaller margin: their asking sentences drift with the story.
+        "I had to give up football when my balance went and I feel like I lost a part of who I "
+        "am. The evenings are long and empty now. Did anyone find something to replace what MS "
+        "took away?",
+        "In my support group one woman still runs marathons and another can barely lift a cup, "
+        "and both have MS. It freaks me out not knowing which one I'll be. Why is it so "
+        "different for everyone?",
+    ],
+)
+def test_what_the_smaller_margin_leaves_answered(real_assistant, question):
+    assert real_assistant.off_topic(real_assistant.retrieve(question, [], "en")) > SHORT_OFF_TOPIC
+    assert real_assistant.ask(question).status == "answered"
 
 
 @pytest.mark.parametrize(
