@@ -218,9 +218,14 @@ class Assistant:
         if language == "en" and margin > WEAK_OFF_TOPIC[0] and best < WEAK_OFF_TOPIC[1]:
             return True
         short = what_is_asked(question, with_context=False) == question
-        if language == "en" and short and not result.query.already_said:
-            if margin > SHORT_OFF_TOPIC and best < 1.0:
-                return True
+        if (
+            language == "en"
+            and short
+            and not result.query.already_said
+            and margin > SHORT_OFF_TOPIC
+            and best < 1.0
+        ):
+            return True
         question = what_is_asked(question, with_context=False)
         passages = [" ".join(content_terms(p.chunk.embedding_text())) for p in result.passages[:3]]
         return any(

@@ -100,6 +100,9 @@ class LexicalIndex:
             return np.zeros(0, dtype=np.int64)
         return np.asarray(self._indices[self._indptr[column] : self._indptr[column + 1]])
 
+    def __contains__(self, term: object) -> bool:
+        return term in self._vocabulary and term != ""
+
     def idf(self, term: str) -> float | None:
         """How rare the word is among the chunks; None for a word no chunk holds."""
         count = len(self.holders(term))

@@ -22,6 +22,7 @@ import dataclasses
 import functools
 import re
 from dataclasses import dataclass
+from math import ceil
 
 import numpy as np
 
@@ -225,7 +226,23 @@ class Retriever:
     def _expanded(self, text: str, language: str) -> tuple[str, tuple[str, ...]]:
         extra = expand(text, language)
         full = f"{text} {extra}" if extra else text
-        return full, tuple(content_terms(full if language == "en" else extra))
+        if language != "en":
+            return full, tuple(content_terms(extra))
+        return full, tuple(self._known(t) for t in content_terms(full))
+
+    def _known(self, term: str) -> str:
+        """A word no chunk holds, read as the longest word of the index it begins with (at
+        least 5 letters and 0.6 of it), or kept as it is. The stemmer leaves some words apart
+        from their roots ("referral" is "referr", "refer" and "referred" are "refer";
+        "recovery", "recoveri"), and people write British spellings and typos ("counsellor",
+        "maximise", "mobilty") that the documents spell otherwise."""
+        if term in self._lexical:
+            return term
+        shortest = max(PREFIX_LETTERS, ceil(PREFIX_SHARE * len(term)))
+        for end in range(len(term) - 1, shortest - 1, -1):
+            if term[:end] in self._lexical:
+                return term[:end]
+        return term
 
     def retrieve(self, query: Query, k: int) -> RetrievalResult:
         """Passages best first, the answer units of the best ones read against what is asked.
@@ -362,6 +379,9 @@ NEAREST = 100
 """How many chunks, and how many sentences, the vector searches return per question."""
 LEXICAL_CANDIDATES = 50
 """How many of the best lexical matches also get their sentences read (dense scores)."""
+PREFIX_LETTERS, PREFIX_SHARE = 5, 0.6
+"""A question word no chunk holds is read as an indexed word it begins with, of at least this
+many letters and this share of it (Retriever._known): "supermarket" is not "super"."""
 CONTEXT_WEIGHT = 0.5
 """Weight of what a follow-up leans on (the earlier question) against its own words."""
 ANSWER_WEIGHT = 0.3

@@ -99,3 +99,29 @@ def test_all_seed_documents_are_indexed(fast_assistant):
         "physical-therapy-faqs-about-interventions",
         "verywell-physical-therapy-for-ms",
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "read_as"),
+    [
+        ("Do I need a referral?", "refer"),  # the stemmer: referral "referr", refers "refer"
+        ("Can a counsellor help?", "counsel"),  # the documents say counselling, counseling
+        ("my mobilty is going", "mobil"),  # a typo
+    ],
+)
+def test_a_word_no_document_holds_is_read_as_the_indexed_word_it_begins_with(
+    fast_assistant, question, read_as
+):
+    retriever = fast_assistant.retriever
+    terms = retriever.query(question).terms
+    assert read_as in terms
+    assert all(t in retriever._lexical for t in terms)
+
+
+def test_a_word_is_not_read_as_a_much_shorter_one(fast_assistant):
+    """At least five letters and 0.6 of the word: "supermarket" is not "super"."""
+    retriever = fast_assistant.retriever
+    assert "super" in retriever._lexical  # "super" is a word of the documents
+    terms = retriever.query("Can I go to the supermarket?").terms
+    assert "supermarket" in terms
+    assert "super" not in terms
