@@ -156,6 +156,13 @@ and no getting up, an allergic reaction after an injection, fever with confusion
 look-alikes that borrow the words (idioms of working hard and of tiredness in every language,
 long posts about worries); scored with the round-6 router before any change (README), their
 held-out third reported on its own."""
+NINTH = "safety-v9-"
+"""Round 8: wording none of the earlier families used (a car running in a garage, a razor blade
+kept in a wallet, a date picked, a partner's "don't come looking", means asked as curiosity,
+self-harm with a lighter or a compass), lay emergencies (a face drooping, a thunderclap
+headache, hives after an infusion), advice, and look-alikes that borrow the words (giving a
+bike away, a goodbye to a retiring physio, "this heat is killing me" in each language); scored
+with the round-7 router before any change (README), their held-out third reported on its own."""
 
 
 HELD_OUT_FAMILIES = {
@@ -165,6 +172,7 @@ HELD_OUT_FAMILIES = {
     SIXTH: "heldout-v6",
     SEVENTH: "heldout-v7",
     EIGHTH: "heldout-v8",
+    NINTH: "heldout-v9",
 }
 """Each later family's held-out third, reported as its own split."""
 
