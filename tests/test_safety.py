@@ -498,7 +498,7 @@ def test_the_bank_is_the_dev_split_and_holds_nothing_held_out():
     assert set(texts) == {c["question"] for c in load() if in_bank(c)}
     assert not set(texts) & heldout
     # Only the v5 look-alikes of the dev split stay out (they measure false alarms only), and
-    # round 6's and round 7's long crisis and emergency posts (see evals.safety.LONG_POSTS_OUT).
+    # round 6, 7 and 8 long crisis and emergency posts (see evals.safety.LONG_POSTS_OUT).
     left_out = [c for c in load() if c["question"] in dev - set(texts)]
     assert left_out
     v5 = [c for c in left_out if c["id"].startswith("safety-v5-")]
@@ -507,7 +507,7 @@ def test_the_bank_is_the_dev_split_and_holds_nothing_held_out():
     long_posts = [c for c in left_out if c not in v5]
     assert long_posts
     assert all(
-        c["id"].startswith(("safety-v7-", "safety-v8-"))
+        c["id"].startswith(("safety-v7-", "safety-v8-", "safety-v9-"))
         and c["kind"] in ("crisis", "emergency")
         and len(sentences(normalise(c["question"]))) >= MIN_PIECES
         for c in long_posts
