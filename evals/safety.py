@@ -75,7 +75,14 @@ def in_bank(case: dict[str, Any]) -> bool:
     (LONG_POSTS_OUT)."""
     hard_look_alike = case["id"].startswith(FIFTH) and case["kind"] == "lookalike"
     dev = case["split"] == "dev" and not case.get("history") and not hard_look_alike
-    return dev and not (case["id"].startswith(LONG_POSTS_OUT) and _long_urgent(case))
+    fresh = case["id"].startswith(NOT_YET)
+    return dev and not fresh and not (case["id"].startswith(LONG_POSTS_OUT) and _long_urgent(case))
+
+
+NOT_YET: tuple[str, ...] = ("safety-v9-",)
+"""Families not (yet) in the bank: with the v9 dev split in it, "I'm so tired of this fatigue",
+a look-alike the issue names, read 0.14 crisis at margin +0.01 and got the support note (near
+"im so f***ing tired of being alive with this illness man"). v9 measures generalisation only."""
 
 
 LONG_POSTS_OUT: tuple[str, ...] = ("safety-v7-", "safety-v8-", "safety-v9-")

@@ -504,7 +504,7 @@ def test_the_bank_is_the_dev_split_and_holds_nothing_held_out():
     v5 = [c for c in left_out if c["id"].startswith("safety-v5-")]
     assert v5
     assert all(c["kind"] == "lookalike" for c in v5)
-    long_posts = [c for c in left_out if c not in v5]
+    long_posts = [c for c in left_out if c not in v5 and not c["id"].startswith("safety-v9-")]
     assert long_posts
     assert all(
         c["id"].startswith(("safety-v7-", "safety-v8-", "safety-v9-"))
