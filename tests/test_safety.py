@@ -498,16 +498,16 @@ def test_the_bank_is_the_dev_split_and_holds_nothing_held_out():
     assert set(texts) == {c["question"] for c in load() if in_bank(c)}
     assert not set(texts) & heldout
     # Only the v5 look-alikes of the dev split stay out (they measure false alarms only), and
-    # round 6's and round 7's long crisis and emergency posts (see evals.safety.LONG_POSTS_OUT).
+    # round 6, 7 and 8 long crisis and emergency posts (see evals.safety.LONG_POSTS_OUT).
     left_out = [c for c in load() if c["question"] in dev - set(texts)]
     assert left_out
     v5 = [c for c in left_out if c["id"].startswith("safety-v5-")]
     assert v5
     assert all(c["kind"] == "lookalike" for c in v5)
-    long_posts = [c for c in left_out if c not in v5]
+    long_posts = [c for c in left_out if c not in v5 and not c["id"].startswith("safety-v9-")]
     assert long_posts
     assert all(
-        c["id"].startswith(("safety-v7-", "safety-v8-"))
+        c["id"].startswith(("safety-v7-", "safety-v8-", "safety-v9-"))
         and c["kind"] in ("crisis", "emergency")
         and len(sentences(normalise(c["question"]))) >= MIN_PIECES
         for c in long_posts
@@ -1350,3 +1350,43 @@ def test_round_7_look_alikes_of_means_and_children_are_not_a_crisis(question):
 
 def test_chest_pain_in_italian_with_a_word_between_is_an_emergency():
     assert route("Ho un dolore forte al petto che va al braccio") == "emergency"
+
+
+def _fixed_reading_layer(tmp_path, probabilities, margins):
+    """A layer that reads every text with the given probabilities and margins."""
+    from assistant.embedding import HashEmbedder
+    from assistant.safety_semantic import SemanticLayer
+
+    class Fixed(SemanticLayer):
+        def _scores(self, texts, alongside=()):
+            return [(dict(probabilities), dict(margins)) for _ in texts]
+
+    bank = tmp_path / "bank.txt"
+    bank.write_text("crisis\ta\nemergency\tb\nadvice\tc\nordinary\td\n", encoding="utf-8")
+    return Fixed(HashEmbedder(), None, bank)
+
+
+def test_a_sure_reading_at_a_near_tie_margin_takes_the_grey_band(tmp_path):
+    """Round 8: on wording no family had, the regression was sure (0.95 crisis) while the
+    nearest examples were a hair nearer the ordinary ones (-0.004): the support note beside
+    the answer, not nothing; further away, or unsure, nothing."""
+    sure = {"crisis": 0.95, "emergency": 0.02, "advice": 0.01, "ordinary": 0.02}
+    near_tie = {"crisis": -0.004, "emergency": -0.05, "advice": -0.05}
+    layer = _fixed_reading_layer(tmp_path, sure, near_tie)
+    assert layer.classify("si je partais ce soir") == Verdict("crisis", certain=False)
+    far = {**near_tie, "crisis": -0.02}
+    assert _fixed_reading_layer(tmp_path, sure, far).classify("x y") == Verdict(None)
+    unsure = {**sure, "crisis": 0.5, "ordinary": 0.47}
+    assert _fixed_reading_layer(tmp_path, unsure, near_tie).classify("x y") == Verdict(None)
+
+
+def test_a_likely_emergency_in_the_grey_band_shows_the_emergency_note(tmp_path):
+    """Round 8: 0.7 emergency and 0.25 crisis made crisis the larger multiple of its floor
+    (0.25 / 0.05 against 0.7 / 0.2); an emergency that likely now shows its own note, and a
+    less likely one still yields to crisis."""
+    margins = {"crisis": 0.02, "emergency": 0.02, "advice": -0.05}
+    likely = {"crisis": 0.25, "emergency": 0.7, "advice": 0.0, "ordinary": 0.05}
+    layer = _fixed_reading_layer(tmp_path, likely, margins)
+    assert layer.classify("de repente no veo nada por un ojo") == Verdict("emergency", False)
+    less = {"crisis": 0.25, "emergency": 0.5, "advice": 0.0, "ordinary": 0.25}
+    assert _fixed_reading_layer(tmp_path, less, margins).classify("x y") == Verdict("crisis", False)
