@@ -287,7 +287,12 @@ _EMERGENCY = _any(
     # At rest or getting worse; out of breath on the stairs or in a workout is ordinary.
     r"\b(sudden(ly)?|very|really|so|severely|extremely|badly) short of breath\b",
     r"\bshort(ness)? of breath\b.{0,40}\b(sudden(ly)?|at rest|lying down|worse|chest|lips|blue|right now)\b",
-    r"\b(choking|stopped breathing|not breathing)\b",
+    # Choking now, not a swallowing problem that comes back ("my mum keeps choking on her
+    # drinks, is there a therapist for that?": a speech therapist's work; breathing trouble
+    # with it is still caught above).
+    r"^(?!.*\b(keeps?|often|always|sometimes|usually|tends? to|been)\b(\s+\w+){0,2}\s+choking\b)"
+    r".*\bchoking\b",
+    r"\b(stopped breathing|not breathing)\b",
     r"\bsudden(ly)?\b[^.!?\n]{0,40}\b(vision|see|sight|blind|double|numb|numbness|weak|weakness|"
     r"paraly|speak|speech|slurr|talk|confus|headache|dizz|droop|walk|move|stand up)",
     # Happening now: "I feel like I'm about to black out" (not "I felt like I would").

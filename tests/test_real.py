@@ -344,3 +344,11 @@ def test_cli_json_reports_the_language(real_settings):
     data = json.loads(found.stdout)
     assert data["language"] == "fr"
     assert data["matches"][0]["text"] == "OTs may also give guidance to care partners."
+
+
+def test_a_swallowing_problem_that_comes_back_gets_the_speech_therapy_answer(real_assistant):
+    """Not an emergency (safety.py: choking that keeps happening), and "choking" is the
+    everyday word for what the documents call difficulty swallowing (glossary.txt)."""
+    answer = real_assistant.ask("my mum keeps choking on her drinks, is there a therapist for that")
+    assert answer.status == "answered"
+    assert "swallowing" in answer.citations[0].quote

@@ -112,7 +112,7 @@ def test_topics_beyond_rehab_and_injections_are_named(question, topic):
 from collections.abc import Sequence  # noqa: E402
 
 from assistant.models import Turn  # noqa: E402
-from assistant.safety import SafetyRouter, Verdict, normalise  # noqa: E402
+from assistant.safety import SafetyRouter, Verdict, _pattern_verdict, normalise  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -1390,3 +1390,28 @@ def test_a_likely_emergency_in_the_grey_band_shows_the_emergency_note(tmp_path):
     assert layer.classify("de repente no veo nada por un ojo") == Verdict("emergency", False)
     less = {"crisis": 0.25, "emergency": 0.5, "advice": 0.0, "ordinary": 0.25}
     assert _fixed_reading_layer(tmp_path, less, margins).classify("x y") == Verdict("crisis", False)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "he's choking on his dinner",
+        "my dad is choking on a bit of meat",
+        "she keeps choking and can't breathe",
+        "my son is choking, what do I do",
+    ],
+)
+def test_choking_now_is_an_emergency(question):
+    assert _pattern_verdict(question).route == "emergency"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my mum keeps choking on her drinks, is there a therapist for that",
+        "I often end up choking on water, who helps with swallowing?",
+        "I've been choking on my tablets lately, can speech therapy help?",
+    ],
+)
+def test_a_swallowing_problem_that_comes_back_is_not_an_emergency(question):
+    assert _pattern_verdict(question).route is None
