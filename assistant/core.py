@@ -210,27 +210,24 @@ class Assistant:
         margin = self.off_topic(result)
         if margin > self.settings.off_topic_margin:
             return True
-        # Two weak signals that agree: it reads a little more like what the library does not
-        # answer, and the best unit holds almost none of what is asked ("Is swimming good for
-        # MS?", "Can I donate blood?"). English only: other languages' coverage comes from
-        # the translated glossary alone, so it is low for answerable questions too.
-        best = result.units[0].parts.get("coverage", 1.0) if result.units else 1.0
-        if language == "en" and margin > WEAK_OFF_TOPIC[0] and best < WEAK_OFF_TOPIC[1]:
-            return True
-        short = what_is_asked(question, with_context=False) == question
-        if (
-            language == "en"
-            and short
-            and not result.query.already_said
-            and margin > SHORT_OFF_TOPIC
-            and best < 1.0
-        ):
-            return True
-        question = what_is_asked(question, with_context=False)
+        asked = what_is_asked(question, with_context=False)
+        if language == "en":
+            # English only: other languages' word coverage comes from the translated glossary
+            # alone, so it is low for answerable questions too.
+            best = result.units[0].parts.get("coverage", 1.0) if result.units else 1.0
+            # Two weak signals that agree: it reads a little more like what the library does
+            # not answer, and the best unit holds almost none of what is asked ("Is swimming
+            # good for MS?", "Can I donate blood?").
+            if margin > WEAK_OFF_TOPIC[0] and best < WEAK_OFF_TOPIC[1]:
+                return True
+            # A short question, not a follow-up, read at a smaller margin (SHORT_OFF_TOPIC).
+            short = asked == question and not result.query.already_said
+            if short and margin > SHORT_OFF_TOPIC and best < 1.0:
+                return True
         passages = [" ".join(content_terms(p.chunk.embedding_text())) for p in result.passages[:3]]
         return any(
             not any(f" {' '.join(content_terms(phrase))} " in f" {text} " for text in passages)
-            for phrase in out_of_scope_phrases(question, language)
+            for phrase in out_of_scope_phrases(asked, language)
         )
 
     def off_topic(self, result: RetrievalResult) -> float:
