@@ -833,6 +833,65 @@ def as_a_topic(text: str) -> bool:
     )
 
 
+# What is not happening now: an event told of as past ("nearly passed out in the sauna once",
+# "hace años"), as recurring or habitual ("coughs every time he drinks", "siempre", "jedes
+# Mal"), as resolved ("then comes back", "but I'm fine", "luego se pasa", "geht wieder weg"),
+# or brought on by heat (in MS, symptoms that heat brings out and cooling takes away). The
+# patterns read this for choking and red flags asked about (see above); the semantic layer
+# reads it for any emergency it hears (safety_semantic.py). Folded text.
+_SETTLED = _any(
+    r"(?<!at )\bonce\b|\b(years|months|weeks) ago\b|\ba (while|long time) (ago|back)\b|\bused to\b|"
+    r"\blast (year|summer|winter|spring|autumn|month|time)\b|\bin the past\b|\bwhen i was (younger|"
+    r"a kid|a child|little|pregnant)\b",
+    r"\b(every|each) time\b|\bwhenever\b|\balways\b|\boften\b|\bsometimes\b|\busually\b|"
+    r"\btends? to\b|\bevery (day|morning|night|evening|week|summer)\b",
+    r"(?<!de )\buna vez\b|\b(cada vez|a veces|a menudo|siempre|solia)\b|\bsuel[oe] \w+(ar|er|ir)\b|\bhace (anos|meses|semanas|"
+    r"tiempo)\b|\bel (ano|verano|invierno|mes) pasado\b",
+    r"(?<!en )\bune fois\b|\b(chaque fois|parfois|souvent|toujours|d'habitude)\b|\bil y a (des annees|des mois|"
+    r"longtemps|\d+ (ans|mois))\b|\b(l'an|l'annee|l'ete|l'hiver) derni",
+    r"(?<!auf )\beinmal\b|\b(jedes mal|manchmal|oft|meistens|fruher)\b|\bimmer\b(?! noch)|\bvor (jahren|"
+    r"monaten|\d+ (jahren|monaten))\b|\b(letztes|letzten|im letzten) (jahr|sommer|winter|monat)\b",
+    r"(?<!de )\buma vez\b|\b(toda vez|cada vez|as vezes|sempre|frequentemente|costuma\w*)\b|\b(anos|meses) atras\b|"
+    r"\bha (anos|meses)\b|\b(ano|verao|mes) passado\b",
+    # Heat: a hot shower, bath or day, a sauna ("my vision goes blurry in a hot shower").
+    r"\bhot (shower|bath|tub|weather|days?|room|yoga)\b|\bsauna|\boverheat|\bheat ?wave\b|"
+    r"\bin the heat\b|\bwhen (it'?s|it is|i get|i'?m) (hot|warm)\b",
+    r"\b(ducha|bano|dia)s? calientes?\b|\bcalor\b|\b(douche|bain)s? chaud|\bchaleur\b|"
+    r"\bquand il fait chaud\b|\bhitze\b|\bheiss\w* (dusche|bad|wetter|tag)|\b(banho|dia)s? quentes?\b",
+)
+# Resolved: gone again, or the person says they are fine.
+_RESOLVED = _any(
+    r"\b(comes?|came|goes|went|going) (right )?back( to normal)?\b|\bback to normal\b|"
+    r"\b(wears?|wore|goes|went) (off|away)\b|\b(it )?pass(es|ed)\b(?! out| away)|\bsettles?\b|"
+    r"\b(but|and) i'?m (fine|ok|okay|alright|all right|good)\b|\b(was|were|is|am|i'?m) "
+    r"(fine|ok|okay|alright) (now|after|again)\b|\bfine now\b",
+    r"\bse (me |le )?(pasa|quita|va)\b|\bvuelve(n)? a la normalidad\b|\b(pero|y) (ya )?estoy bien\b",
+    r"\b(ca|elle|il) (revient|repart|passe)\b|\bredevien\w* normal|\b(mais|et) (ca va|je vais bien)\b",
+    r"\bgeht (dann |danach |aber )?(wieder )?weg\b|\bwieder (normal|gut|weg)\b|\baber (mir geht'?s|es "
+    r"geht mir) gut\b|\bgeht es wieder\b",
+    r"\b(depois |e )?(volta|passa)\b|\bvolta ao normal\b|\b(mas|e) (ja )?(to|estou|tou) bem\b",
+)
+# Happening now, which outweighs any of the above ("it happened once before, and now he
+# won't wake up").
+_NOW_AFTER_ALL = _any(
+    r"\b(right now|just now|at the moment|currently|still|won'?t stop|getting worse|is having|am "
+    r"having|i'?m having|minutes? ago|an hour ago|ambulance|911|999|112|now)\b",
+    r"\b(won'?t|will not|doesn'?t|isn'?t) (respond|wake|answer|breathe|stop)\w*|\bnot (responding|"
+    r"breathing|waking)\b|\bno (responde|respira|despierta)\b|\bne (repond|respire|se reveille) "
+    r"(plus|pas)\b|\b(reagiert|atmet|wacht) (nicht|kaum)\b|\bnao (responde|respira|acorda)\b",
+    r"\b(ahora|en este momento|todavia|sigue|no para|maintenant|en ce moment|encore|ne s'arrete pas|"
+    r"jetzt|gerade|immer noch|hort nicht auf|agora|neste momento|ainda|nao para)\b",
+)
+
+
+def not_happening_now(text: str) -> bool:
+    """The (folded) message tells of something past, recurring, resolved or brought on by
+    heat, and nothing in it says it is going on now ("fine now" is resolved, not now)."""
+    if not (_SETTLED.search(text) or _RESOLVED.search(text)):
+        return False
+    return not _NOW_AFTER_ALL.search(_RESOLVED.sub(" ", text))
+
+
 def _pattern_verdict(question: str) -> Verdict:
     text = normalise(question)
     folded = fold(text)
@@ -846,8 +905,8 @@ def _pattern_verdict(question: str) -> Verdict:
         return Verdict("crisis")
     if _CRISIS_UNSUPPORTED.search(folded):
         return Verdict("crisis", language="en")
-    if as_a_topic(folded):
-        pass  # the semantic layer decides (see _AS_A_TOPIC)
+    if as_a_topic(folded) or not_happening_now(folded):
+        pass  # the semantic layer decides (see _AS_A_TOPIC and _SETTLED)
     elif _EMERGENCY.search(text) or _EMERGENCY_OTHER.search(folded):
         return Verdict("emergency")
     elif _EMERGENCY_UNSUPPORTED.search(folded):

@@ -1415,3 +1415,152 @@ def test_choking_now_is_an_emergency(question):
 )
 def test_a_swallowing_problem_that_comes_back_is_not_an_emergency(question):
     assert _pattern_verdict(question).route is None
+
+
+# --- Round 9: what is not happening now, and the character n-gram reading ------------------
+
+SETTLED = [
+    # Past, recurring, resolved or brought on by heat, in the five languages.
+    "i nearly passed out in the sauna once",
+    "my dad coughs every time he drinks tea",
+    "my vision goes blurry in a hot shower, then comes back",
+    "fell over in the garden yesterday but i'm fine",
+    "una vez me desmayé en la sauna hace años",
+    "a mi padre siempre le da tos cuando come",
+    "j'ai la vue trouble sous une douche chaude, puis ça revient",
+    "je suis tombée hier mais ça va",
+    "ich bin vor Jahren einmal in der Sauna umgekippt",
+    "bei Hitze sehe ich verschwommen, dann geht es wieder weg",
+    "desmaiei uma vez no calor, anos atrás",
+    "caí ontem no quintal mas estou bem",
+]
+HAPPENING = [
+    "he passed out once before and now he won't wake up",
+    "my vision went blurry in a hot shower and it's still not back",
+    "mi madre está en el suelo y no responde",
+    "mein Mann hat alle seine Tabletten auf einmal genommen",
+    "il s'est effondré dans la douche chaude, il ne répond pas maintenant",
+    "ela desmaiou no calor e ainda não acordou",
+]
+
+
+@pytest.mark.parametrize("text", SETTLED)
+def test_what_is_past_recurring_resolved_or_heat_is_not_happening_now(text):
+    from assistant.safety import not_happening_now
+    from assistant.text import fold
+
+    assert not_happening_now(fold(normalise(text)))
+
+
+@pytest.mark.parametrize("text", HAPPENING)
+def test_what_is_going_on_now_outweighs_a_past_or_heat_cue(text):
+    from assistant.safety import not_happening_now
+    from assistant.text import fold
+
+    assert not not_happening_now(fold(normalise(text)))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I nearly passed out in the sauna once, is that normal with MS?",
+        "¿Es normal? Una vez me desmayé en la sauna hace años",
+        "Je me suis évanouie une fois au sauna, il y a des années",
+        "Ich bin letztes Jahr einmal in der Sauna ohnmächtig geworden",
+        "Desmaiei uma vez na sauna anos atrás, é normal?",
+    ],
+)
+def test_a_red_flag_told_of_as_past_is_left_to_the_meaning(question):
+    assert route(question) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "he passed out once before and now he won't wake up",
+        "she fainted in the sauna and is still unconscious",
+        "se desmayó en la sauna y todavía no responde",
+    ],
+)
+def test_a_red_flag_with_a_past_cue_happening_now_is_still_an_emergency(question):
+    assert route(question) == "emergency"
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr", "de", "pt"])
+def test_a_sure_semantic_emergency_told_of_as_settled_keeps_the_answer(tmp_path, language):
+    """The semantic layer's sure emergency, told of as past, recurring, resolved or brought on
+    by heat, keeps the answer with the emergency note beside it (an unsure one, nothing); the
+    same message happening now is still the emergency."""
+    settled = {
+        "en": "my vision goes blurry in a hot shower, then comes back",
+        "es": "a veces se me nubla la vista en la ducha caliente y luego se pasa",
+        "fr": "j'ai la vue trouble sous une douche chaude, puis ça revient",
+        "de": "bei Hitze sehe ich verschwommen, dann geht es wieder weg",
+        "pt": "minha vista embaça no banho quente e depois volta",
+    }[language]
+    now = "my vision went blurry in the shower and it's still not back right now"
+    text, urgent = normalise(settled), normalise(now)
+    layer = _per_text_layer(tmp_path, {text: "emergency", urgent: "emergency"})
+    assert layer.classify(text) == Verdict("emergency", certain=False)
+    assert layer.classify(urgent) == Verdict("emergency")
+
+
+def test_an_unsure_emergency_told_of_as_settled_brings_nothing():
+    from assistant.safety_semantic import _settled
+
+    assert _settled(Verdict("emergency", certain=False)) == Verdict(None)
+    assert _settled(Verdict("emergency")) == Verdict("emergency", certain=False)
+
+
+def test_a_settled_cue_does_not_lower_a_crisis(tmp_path):
+    """Past wording is how many crisis messages are written ("I've been saving up my pills"):
+    the settled reading is for emergencies only."""
+    text = normalise("i've always thought they'd be better off without me, every day")
+    layer = _per_text_layer(tmp_path, {text: "crisis"})
+    assert layer.classify(text) == Verdict("crisis")
+
+
+def test_the_ngram_regression_learns_words_and_their_typos_deterministically(tmp_path):
+    from assistant.safety_ngrams import NgramModel
+
+    texts = [
+        "i want to kill myself",
+        "i want to end my life",
+        "i will kill myself tonight",
+        "i want to die",
+        "what exercises help my balance",
+        "how do i stretch my legs",
+        "which exercises help spasticity",
+        "can i stretch after my walk",
+    ]
+    targets = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    model = NgramModel.train(texts, targets, 2)
+    again = NgramModel.train(texts, targets, 2)
+    probe = ["i wanna kil myself", "what exersices help my legs"]
+    found = model.probabilities(probe)
+    assert found[0].argmax() == 0
+    assert found[1].argmax() == 1
+    assert np.array_equal(found, again.probabilities(probe))
+    path = tmp_path / "ngrams.npz"
+    model.save(path)
+    assert np.allclose(NgramModel.load(path).probabilities(probe), found)
+    assert model.probabilities(["zzz qqq"]).shape == (1, 2)  # no known n-gram: the bias alone
+
+
+def test_the_ngram_model_is_cached_beside_the_bank_vectors(tmp_path):
+    from assistant.embedding import HashEmbedder
+    from assistant.safety_semantic import SemanticLayer
+
+    bank = tmp_path / "bank.txt"
+    bank.write_text(
+        "crisis\ti want to die\ncrisis\ti want to end it\nemergency\tchest pain now\n"
+        "emergency\tchest pain right now\nadvice\tshould i stop my pills\nadvice\tshould i "
+        "double my pills\nordinary\twhat exercises help\nordinary\twhich exercises help\n",
+        encoding="utf-8",
+    )
+    SemanticLayer(HashEmbedder(), tmp_path / "cache", bank)
+    cached = list((tmp_path / "cache").glob("safety-ngrams-*.npz"))
+    assert len(cached) == 1
+    layer = SemanticLayer(HashEmbedder(), tmp_path / "cache", bank)
+    assert list((tmp_path / "cache").glob("safety-ngrams-*.npz")) == cached
+    assert layer.scores("i want to die")[0]["crisis"] > layer.scores("i want to die")[0]["advice"]
