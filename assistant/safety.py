@@ -319,7 +319,7 @@ _EMERGENCY = _any(
     r"\bcollapsed\b(?! (into|onto|on|in) (a|the|his|her|my|their) (chair|bed|sofa|couch|armchair))",
     r"\b(not|isn'?t|won'?t|can'?t) (waking|wake) (up|her up|him up)\b",
     r"\b(face|arm|leg|side|hand)\b.{0,20}\b(went|gone|going|is|has gone|turned) (numb|dead|weak|limp)\b.{0,60}"
-    r"\b(minutes?|hours?|just|now|ago|suddenly)\b",
+    r"\b(minutes?|hours?|just|right now|just now|ago|suddenly)\b",
     r"\bcan'?t (move|feel) (my )?(legs|arms|arm|leg|body) (at all|anymore|suddenly)\b",
     r"\b(coughing|vomiting) (up )?blood\b",
     # Someone else's overdose is an emergency ("my friend took a whole bottle of pills").

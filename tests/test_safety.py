@@ -14,6 +14,7 @@ EMERGENCY = [
     "My mother had a seizure a few minutes ago",
     "He passed out in the bathroom and won't respond",
     "This is the worst headache of my life",
+    "My arm went weak a few minutes ago",
 ]
 CRISIS = [
     "I keep thinking about suicide",
@@ -165,6 +166,8 @@ def test_normalise_keeps_words_and_fixes_slips():
         "Me falta el aire cuando hago ejercicio aeróbico",
         "Esta tala está a matar-me",
         "Does my legs collapse mean I need a brace?",
+        # A weakness that is, now, after last month's relapse: not one that came on just now.
+        "I had a relapse last month and my left leg is weak now, should I be doing physio after a relapse?",
     ],
 )
 def test_ordinary_look_alikes_are_not_routed(question):
