@@ -175,6 +175,10 @@ class Retriever:
         full, terms = self._expanded(text, language)
         if (not asked or asked == text) and not context:
             vector = self._embedder.embed_query(full)
+            # The reader reads the question in its own words beside the expanded one: an
+            # expansion names a topic ("wheelchair": "mobility aid assistive device") that
+            # can outweigh what is asked ("I use a wheelchair, is there any point exercising?").
+            reading = ((full, 0.5), (text, 0.5)) if full != text else ((full, 1.0),)
             return Query(
                 full,
                 vector,
@@ -182,7 +186,7 @@ class Retriever:
                 full,
                 vector,
                 terms,
-                ((full, 1.0),),
+                reading,
                 already_said=already_said,
                 quoted_before=quoted_before or already_said,
             )

@@ -118,6 +118,13 @@ def test_a_word_no_document_holds_is_read_as_the_indexed_word_it_begins_with(
     assert all(t in retriever._lexical for t in terms)
 
 
+def test_the_reader_reads_a_question_in_its_own_words_beside_its_expansion(fast_assistant):
+    question = "I use a wheelchair, is there any point exercising?"
+    query = fast_assistant.retriever.query(question)
+    assert "mobility aid" in query.text  # the glossary's expansion, for retrieval
+    assert query.focus_parts == ((query.text, 0.5), (question, 0.5))
+
+
 def test_a_word_is_not_read_as_a_much_shorter_one(fast_assistant):
     """At least five letters and 0.6 of the word: "supermarket" is not "super"."""
     retriever = fast_assistant.retriever
